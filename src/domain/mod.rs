@@ -1,0 +1,3 @@
+//! The rules of the service, over the store, with no HTTP in sight.
+
+pub mod people;

@@ -1,0 +1,14 @@
+//! gosdom: the «Госуслуги Дом» service for the MAX messenger, as one self-hosted binary.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod jobs;
+pub mod keys;
+pub mod logging;
+pub mod sandbox;
+pub mod server;
+pub mod store;
+pub mod web;

@@ -1,0 +1,3 @@
+//! Sandbox mode: demo data and, as they arrive, the simulated MAX, ЕСИА and ГИС ЖКХ.
+
+pub mod demo;

@@ -1,0 +1,85 @@
+//! Start-up of the running service, shared by `main` and the tests: open the store, create
+//! the demo data in sandbox mode, start the jobs, build the web server.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::App;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::jobs::Jobs;
+use crate::store::{self, Store};
+use crate::{keys, sandbox, web};
+
+/// Everything a running service is made of.
+pub struct Service {
+    pub app: App,
+    pub jobs: Jobs,
+    secret_key: String,
+}
+
+pub fn store_options(config: &Config) -> store::Options {
+    store::Options {
+        data_dir: config.storage.data_dir.clone(),
+        synchronous: config.storage.synchronous,
+        pool_size: config.storage.pool_size,
+    }
+}
+
+impl Service {
+    /// Opens the store (migrating it) and prepares the app; starts nothing yet.
+    pub fn prepare(config: Config) -> anyhow::Result<Service> {
+        Self::prepare_with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn prepare_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Service> {
+        let store = Store::open(&store_options(&config))?;
+        let data_dir = &config.storage.data_dir;
+        let secret_key = keys::load_or_create(&config.server.secret_key, data_dir, "secret_key")
+            .with_context(|| format!("cannot keep the cookie key in {}", data_dir.display()))?;
+        let snils_key = keys::load_or_create(&config.registry.snils_key, data_dir, "snils_key")
+            .with_context(|| format!("cannot keep the СНИЛС key in {}", data_dir.display()))?;
+        let mut config = config;
+        config.registry.snils_key = snils_key.clone();
+
+        if config.is_sandbox() {
+            let now = clock.now();
+            if store.write_blocking(|tx| sandbox::demo::seed(tx, &snils_key, now))? {
+                tracing::info!("sandbox: demo data created");
+            }
+        }
+
+        let app = App::new(config, store.clone(), clock.clone());
+        let jobs = Jobs::new(store, clock).with_waker(app.outbox_wake.clone());
+        Ok(Service {
+            app,
+            jobs,
+            secret_key: secret_key.expose().to_string(),
+        })
+    }
+
+    /// Starts the jobs and serves HTTP until a shutdown signal.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let worker = self.jobs.spawn();
+        let rocket = web::build(self.app.clone(), &self.secret_key)
+            .ignite()
+            .await
+            .context("cannot start the web server")?;
+        let config = rocket.config();
+        tracing::info!(
+            address = %config.address, port = config.port, mode = ?self.app.config.mode,
+            "listening on http://{}:{}", config.address, config.port
+        );
+        let result = rocket.launch().await;
+        worker.abort();
+        result
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("web server stopped: {e}"))
+    }
+
+    /// The web server alone, for in-process tests.
+    pub fn rocket(&self) -> rocket::Rocket<rocket::Build> {
+        web::build(self.app.clone(), &self.secret_key)
+    }
+}

@@ -1,0 +1,111 @@
+//! Request log and metrics, and security headers, for every response.
+
+use std::time::Instant;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Header;
+use rocket::{Data, Request, Response};
+
+/// One log line and metrics per request: method, route template, status, latency.
+/// Never the query string or the body: they carry personal data and launch data.
+pub struct RequestLog;
+
+struct Started(Instant);
+
+#[rocket::async_trait]
+impl Fairing for RequestLog {
+    fn info(&self) -> Info {
+        Info {
+            name: "request log",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        req.local_cache(|| Started(Instant::now()));
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let elapsed = req.local_cache(|| Started(Instant::now())).0.elapsed();
+        let route = route_template(req);
+        let status = res.status().code;
+        let method = req.method().as_str();
+        metrics::counter!(
+            "gosdom_http_requests_total",
+            "method" => method, "route" => route.clone(), "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!("gosdom_http_request_duration_seconds", "route" => route.clone())
+            .record(elapsed.as_secs_f64());
+        let latency_ms = elapsed.as_secs_f64() * 1000.0;
+        if route == "/healthz" || route == "/metrics" {
+            tracing::debug!(method, route, status, latency_ms, "request");
+        } else {
+            tracing::info!(method, route, status, latency_ms, "request");
+        }
+    }
+}
+
+/// The route's template (`/api/v1/requests/<id>`), never the concrete path with its ids.
+fn route_template(req: &Request<'_>) -> String {
+    match req.route() {
+        Some(route) => route.uri.path().to_string(),
+        None => "unmatched".into(),
+    }
+}
+
+/// Security headers. The mini-app must be embeddable by MAX's web client; everything
+/// else may not be framed at all.
+pub struct SecurityHeaders {
+    /// Origins allowed to frame the mini-app.
+    pub frame_ancestors: String,
+}
+
+impl SecurityHeaders {
+    pub fn new() -> Self {
+        SecurityHeaders {
+            frame_ancestors: "'self' https://max.ru https://*.max.ru https://*.oneme.ru".into(),
+        }
+    }
+}
+
+impl Default for SecurityHeaders {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+        res.set_header(Header::new(
+            "Permissions-Policy",
+            "geolocation=(), microphone=(), interest-cohort=()",
+        ));
+        let path = req.uri().path();
+        let in_app = path == "/app" || path.starts_with("/app/");
+        let csp = if in_app {
+            format!(
+                "default-src 'self'; script-src 'self' https://st.max.ru; \
+                 img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
+                 connect-src 'self'; frame-ancestors {}",
+                self.frame_ancestors
+            )
+        } else {
+            res.set_header(Header::new("X-Frame-Options", "DENY"));
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
+             frame-src 'self'; frame-ancestors 'none'"
+                .to_string()
+        };
+        res.set_header(Header::new("Content-Security-Policy", csp));
+    }
+}
