@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -16,15 +16,19 @@ pub struct App {
     pub clock: SharedClock,
     /// Wakes the outbox worker after a commit that added jobs.
     pub outbox_wake: Arc<Notify>,
+    /// The token that signs mini-app launch data: `max.token`, or in sandbox mode without
+    /// one, the simulated bot's token kept in `<data_dir>/sandbox_bot_token`.
+    pub bot_token: Secret,
 }
 
 impl App {
-    pub fn new(config: Config, store: Store, clock: SharedClock) -> Self {
+    pub fn new(config: Config, store: Store, clock: SharedClock, bot_token: Secret) -> Self {
         App {
             config: Arc::new(config),
             store,
             clock,
             outbox_wake: Arc::new(Notify::new()),
+            bot_token,
         }
     }
 

@@ -40,6 +40,18 @@ impl Service {
             .with_context(|| format!("cannot keep the cookie key in {}", data_dir.display()))?;
         let snils_key = keys::load_or_create(&config.registry.snils_key, data_dir, "snils_key")
             .with_context(|| format!("cannot keep the СНИЛС key in {}", data_dir.display()))?;
+        let bot_token = if config.is_sandbox() && config.max.token.is_empty() {
+            keys::load_or_create(&config.max.token, data_dir, "sandbox_bot_token").with_context(
+                || {
+                    format!(
+                        "cannot keep the sandbox bot token in {}",
+                        data_dir.display()
+                    )
+                },
+            )?
+        } else {
+            config.max.token.clone()
+        };
         let mut config = config;
         config.registry.snils_key = snils_key.clone();
 
@@ -50,7 +62,7 @@ impl Service {
             }
         }
 
-        let app = App::new(config, store.clone(), clock.clone());
+        let app = App::new(config, store.clone(), clock.clone(), bot_token);
         let jobs = Jobs::new(store, clock).with_waker(app.outbox_wake.clone());
         Ok(Service {
             app,

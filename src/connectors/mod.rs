@@ -1,0 +1,4 @@
+//! Connectors to outside systems. Each sits behind a trait with a real client (ureq, base
+//! URL from config) and an in-process sandbox.
+
+pub mod max;
