@@ -205,7 +205,7 @@ pub struct Signer {
     pub kind: SignerKind,
     /// PEM private key (kind = "openssl").
     pub key_file: Option<PathBuf>,
-    /// PEM certificate (kind = "openssl").
+    /// PEM certificate (kind = "openssl", and "command" when the tool does not give it).
     pub cert_file: Option<PathBuf>,
     /// Program and arguments; data on stdin, signature on stdout (kind = "command").
     pub command: Vec<String>,
@@ -798,10 +798,8 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "generate one with `openssl rand -hex 32`",
         ));
     }
-    if !config.server.public_url.is_empty()
-        && !(config.server.public_url.starts_with("https://")
-            || config.server.public_url.starts_with("http://"))
-    {
+    let url = &config.server.public_url;
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
         return Err(invalid(
             "server.public_url",
             "not an http(s) address",

@@ -2,3 +2,4 @@
 //! URL from config) and an in-process sandbox.
 
 pub mod max;
+pub mod signer;
