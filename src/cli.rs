@@ -27,7 +27,11 @@ pub enum Command {
     /// Run the service (the default).
     Serve,
     /// Read and check the configuration, then exit: 0 when it is valid.
-    CheckConfig,
+    CheckConfig {
+        /// Also print the effective configuration (secrets masked).
+        #[arg(long)]
+        show: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Write a consistent copy of the database to FILE, also while the service runs.

@@ -806,17 +806,32 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "use the address residents reach, e.g. https://dom.example.ru",
         ));
     }
-    tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
-        invalid(
+    if !valid_log_filter(&config.log.level) {
+        return Err(invalid(
             "log.level",
-            e.to_string(),
-            "use error, warn, info, debug or trace",
-        )
-    })?;
+            format!("`{}` is not a log level or filter", config.log.level),
+            "use error, warn, info, debug or trace, or e.g. info,gosdom::jobs=debug",
+        ));
+    }
     if config.mode == Mode::Production {
         validate_production(config)?;
     }
     Ok(())
+}
+
+/// A level, or comma-separated `target=level` directives.
+fn valid_log_filter(filter: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    !filter.trim().is_empty()
+        && filter.split(',').all(|directive| {
+            let level = directive.rsplit('=').next().unwrap_or("").trim();
+            let target_ok = match directive.split_once('=') {
+                Some((target, _)) => !target.trim().is_empty(),
+                None => true,
+            };
+            target_ok && LEVELS.contains(&level.to_ascii_lowercase().as_str())
+        })
+        && tracing_subscriber::EnvFilter::try_new(filter).is_ok()
 }
 
 /// Production needs every connector configured: nothing may silently stay simulated.
@@ -874,6 +889,22 @@ impl Config {
 
     pub fn is_sandbox(&self) -> bool {
         self.mode == Mode::Sandbox
+    }
+
+    /// The effective configuration as TOML, every non-empty secret shown as `***`.
+    pub fn masked_toml(&self) -> String {
+        let mut copy = self.clone();
+        for secret in [
+            &mut copy.server.secret_key,
+            &mut copy.max.token,
+            &mut copy.max.webhook_secret,
+            &mut copy.registry.snils_key,
+        ] {
+            if !secret.is_empty() {
+                *secret = Secret::new("***");
+            }
+        }
+        toml::to_string(&copy).unwrap_or_default()
     }
 }
 

@@ -32,12 +32,15 @@ fn main() -> ExitCode {
     }
 
     let result = match command {
-        Command::CheckConfig => {
+        Command::CheckConfig { show } => {
             let source = loaded
                 .file
                 .as_ref()
                 .map_or("built-in defaults".into(), |p| p.display().to_string());
             println!("config OK ({source}), mode {:?}", loaded.config.mode);
+            if show {
+                println!("{}", loaded.config.masked_toml());
+            }
             Ok(())
         }
         Command::Migrate => store::Store::open(&store_options(&loaded.config))

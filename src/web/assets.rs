@@ -97,11 +97,7 @@ pub fn landing(cache: CacheInfo) -> Option<Asset> {
     asset("index.html", &cache)
 }
 
-#[get("/app")]
-pub fn app_root() -> rocket::response::Redirect {
-    rocket::response::Redirect::permanent("/app/")
-}
-
+/// `/app`, `/app/` and everything under it (zero segments match too).
 #[get("/app/<path..>", rank = 20)]
 pub fn app_file(path: PathBuf, cache: CacheInfo) -> Option<Asset> {
     spa_file("app", &path, &cache)

@@ -55,7 +55,6 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 health::healthz,
                 health::prometheus_metrics,
                 assets::landing,
-                assets::app_root,
                 assets::app_file,
                 assets::shared_file
             ],

@@ -1,0 +1,268 @@
+//! The service as a server admin and a client see it: start, health, errors, backups.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{run, text, wait_until, Server};
+use rocket::http::Status;
+use rocket::local::asynchronous::Client;
+use rusqlite::Connection;
+use serde_json::Value;
+
+#[test]
+fn the_server_starts_on_demo_data_and_answers_health_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "");
+    let (status, body) = server.get("/healthz").unwrap();
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], "ok");
+
+    let (status, landing) = server.get("/").unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        landing.contains("/app/"),
+        "the landing page links the mini-app"
+    );
+
+    let (status, metrics) = server.get("/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(metrics.contains("gosdom_http_requests_total{"), "{metrics}");
+    assert!(metrics.contains("route=\"/healthz\""), "{metrics}");
+
+    let db = Connection::open(server.data_dir.join("gosdom.db")).unwrap();
+    let houses: i64 = db
+        .query_row("SELECT COUNT(*) FROM houses", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(houses, 3, "demo data is there in sandbox mode");
+}
+
+#[test]
+fn unknown_paths_answer_the_json_error_shape_and_logs_carry_no_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "");
+    let (status, body) = server.get("/no/such/page?snils=11223344595").unwrap();
+    assert_eq!(status, 404);
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["code"], "not_found");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Не найдено"));
+    // The request is logged once the response is written; wait for the line.
+    assert!(wait_until(Duration::from_secs(5), || server
+        .log()
+        .contains("status=404")));
+    let log = server.log();
+    assert!(
+        !log.contains("11223344595") && !log.contains("/no/such"),
+        "{log}"
+    );
+}
+
+#[rocket::get("/status/<code>")]
+fn status(code: u16) -> Status {
+    Status::from_code(code).unwrap_or(Status::InternalServerError)
+}
+
+#[rocket::async_test]
+async fn every_error_status_has_the_json_shape_and_no_internal_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let rocket = service.rocket().mount("/test", rocket::routes![status]);
+    let client = Client::tracked(rocket).await.unwrap();
+    for (code, expected) in [
+        (400, "bad_request"),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+        (404, "not_found"),
+        (413, "too_large"),
+        (422, "invalid_body"),
+        (429, "too_many_requests"),
+        (500, "internal_error"),
+    ] {
+        let res = client.get(format!("/test/status/{code}")).dispatch().await;
+        assert_eq!(res.status().code, code);
+        assert_eq!(res.content_type(), Some(rocket::http::ContentType::JSON));
+        let body: Value = res.into_json().await.unwrap();
+        assert_eq!(body["error"]["code"], expected, "{code}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.chars().any(|c| ('а'..='я').contains(&c)),
+            "Russian: {message}"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn the_mini_app_may_be_framed_by_max_and_nothing_else_may() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+
+    let app = client.get("/app/").dispatch().await;
+    assert_eq!(app.status(), Status::Ok);
+    assert!(app.headers().get_one("X-Frame-Options").is_none());
+    let csp = app
+        .headers()
+        .get_one("Content-Security-Policy")
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors") && csp.contains("max.ru"),
+        "{csp}"
+    );
+    assert_eq!(app.headers().get_one("Cache-Control"), Some("no-cache"));
+    let etag = app.headers().get_one("ETag").unwrap().to_string();
+    let again = client
+        .get("/app/")
+        .header(rocket::http::Header::new("If-None-Match", etag))
+        .dispatch()
+        .await;
+    assert_eq!(again.status(), Status::NotModified);
+
+    let landing = client.get("/").dispatch().await;
+    assert_eq!(landing.headers().get_one("X-Frame-Options"), Some("DENY"));
+}
+
+#[test]
+fn a_data_dir_that_cannot_be_created_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    for data_dir in [
+        "/proc/gosdom-cannot-exist/data".to_string(),
+        blocker.display().to_string(),
+    ] {
+        let out = run(
+            &["--data-dir", &data_dir, "--port", "0", "migrate"],
+            &[],
+            dir.path(),
+        );
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(
+            lines[0].contains(&data_dir) && lines[0].contains("storage.data_dir"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn migrate_runs_once_on_a_populated_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    // First start creates the schema and the demo data.
+    let first = run(&["--data-dir", data_arg, "migrate"], &[], dir.path());
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let service = {
+        let mut config = gosdom::config::Config::default();
+        config.storage.data_dir = data.clone();
+        gosdom::server::Service::prepare(config).unwrap()
+    };
+    drop(service);
+    let db = Connection::open(data.join("gosdom.db")).unwrap();
+    let before: i64 = db
+        .query_row("SELECT COUNT(*) FROM readings", [], |r| r.get(0))
+        .unwrap();
+    assert!(before > 1000);
+    let again = run(&["--data-dir", data_arg, "migrate"], &[], dir.path());
+    assert!(again.status.success());
+    let history: i64 = db
+        .query_row("SELECT COUNT(*) FROM refinery_schema_history", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(history, gosdom::store::known_version());
+    let after: i64 = db
+        .query_row("SELECT COUNT(*) FROM readings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, after, "no data touched");
+}
+
+#[test]
+fn backup_while_serving_is_a_sound_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start(dir.path(), ""));
+    let stop = Arc::new(AtomicBool::new(false));
+
+    // Requests keep coming, and rows keep being written, during the backup.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let server = server.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, _) = server.get("/healthz").unwrap();
+                    assert_eq!(status, 200);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let writer = {
+        let db_path = server.data_dir.join("gosdom.db");
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let db = Connection::open(db_path).unwrap();
+            db.busy_timeout(Duration::from_secs(10)).unwrap();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) || n < 50 {
+                db.execute(
+                    "INSERT INTO kv (key, value, updated_at) VALUES (?1, 'x', 'now')",
+                    [format!("load-{n}")],
+                )
+                .unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+
+    let copy = dir.path().join("backup.db");
+    let cfg = server.config.to_str().unwrap().to_string();
+    let out = run(
+        &["--config", &cfg, "backup", copy.to_str().unwrap()],
+        &[],
+        dir.path(),
+    );
+    stop.store(true, Ordering::Relaxed);
+    let served: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    let written = writer.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(served > 0 && written > 0);
+
+    let backup = Connection::open(&copy).unwrap();
+    let check: String = backup
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let premises: i64 = backup
+        .query_row("SELECT COUNT(*) FROM premises", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(premises, 150);
+
+    let twice = run(
+        &["--config", &cfg, "backup", copy.to_str().unwrap()],
+        &[],
+        dir.path(),
+    );
+    assert!(
+        !twice.status.success(),
+        "an existing backup is never overwritten"
+    );
+}
