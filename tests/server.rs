@@ -266,3 +266,35 @@ fn backup_while_serving_is_a_sound_database() {
         "an existing backup is never overwritten"
     );
 }
+
+#[rocket::async_test]
+async fn failed_jobs_show_in_metrics_by_kind_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    service
+        .app
+        .store
+        .write_blocking(|tx| {
+            let job = gosdom::jobs::NewJob::new("max.send", "m-1", serde_json::json!({}));
+            gosdom::jobs::enqueue(tx, &job, now)?;
+            let id = tx.last_insert_rowid();
+            gosdom::jobs::outbox::fail(tx, id, "token revoked", now)
+        })
+        .unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    let text = client
+        .get("/metrics")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"gosdom_outbox_jobs{kind="max.send",state="failed"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"gosdom_outbox_jobs{kind="max.send",state="pending"} 0"#));
+}
