@@ -74,6 +74,13 @@ impl Service {
     /// Starts the jobs and serves HTTP until a shutdown signal.
     pub async fn run(self) -> anyhow::Result<()> {
         let worker = self.jobs.spawn();
+        let storage = &self.app.config.storage;
+        let nightly = crate::jobs::backup::spawn(
+            self.app.store.clone(),
+            storage.data_dir.clone(),
+            storage.backup_keep,
+            self.app.clock.clone(),
+        );
         let rocket = web::build(self.app.clone(), &self.secret_key)
             .ignite()
             .await
@@ -85,6 +92,9 @@ impl Service {
         );
         let result = rocket.launch().await;
         worker.abort();
+        if let Some(task) = nightly {
+            task.abort();
+        }
         result
             .map(|_| ())
             .map_err(|e| anyhow::anyhow!("web server stopped: {e}"))

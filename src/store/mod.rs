@@ -33,8 +33,11 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
-    #[error("database migration failed: {0}")]
-    Migration(String),
+    #[error(
+        "database migration failed: {reason}; the database is unchanged{copy}. Install the \
+         previous version of gosdom again and report the error"
+    )]
+    Migration { reason: String, copy: String },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database pool: {0}")]
@@ -255,10 +258,22 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<Vec<i64>> {
             known,
         });
     }
+    // An existing database is copied before it changes shape: a way back for the operator.
+    let copy = if found > 0 && found < known {
+        Some(pre_migration_copy(conn, path, found, known)?)
+    } else {
+        None
+    };
     let report = embedded::migrations::runner()
         .set_abort_divergent(true)
         .run(conn)
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
+        .map_err(|e| StoreError::Migration {
+            reason: e.to_string(),
+            copy: copy
+                .as_ref()
+                .map(|p| format!(" (a copy taken before migrating is {})", p.display()))
+                .unwrap_or_default(),
+        })?;
     let applied: Vec<i64> = report
         .applied_migrations()
         .iter()
@@ -268,6 +283,20 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<Vec<i64>> {
         tracing::info!(versions = ?applied, "database migrated");
     }
     Ok(applied)
+}
+
+/// Copies the database to `<data_dir>/backups/pre-migrate-v<from>-v<to>-<unix time>.db`.
+fn pre_migration_copy(conn: &Connection, path: &Path, from: i64, to: i64) -> Result<PathBuf> {
+    let dir = path
+        .parent()
+        .map(|p| p.join("backups"))
+        .unwrap_or_else(|| PathBuf::from("backups"));
+    fs::create_dir_all(&dir)?;
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+    let dest = dir.join(format!("pre-migrate-v{from}-v{to}-{stamp}.db"));
+    conn.execute("VACUUM INTO ?1", [dest.to_string_lossy().as_ref()])?;
+    tracing::info!(path = %dest.display(), "database copied before migrating");
+    Ok(dest)
 }
 
 /// Current UTC time as stored in the database.

@@ -2,6 +2,7 @@
 //! tests both use it.
 
 pub mod assets;
+pub mod client_ip;
 pub mod error;
 pub mod fairings;
 pub mod health;
@@ -33,6 +34,8 @@ fn rocket_figment(app: &App, secret_key: &str) -> Figment {
         .merge(("log_level", LogLevel::Off))
         .merge(("cli_colors", false))
         .merge(("ident", "gosdom"))
+        // Forwarding headers are read by `client_ip::ClientIp`, from trusted proxies only.
+        .merge(("ip_header", false))
         .merge(("limits", limits));
     if !secret_key.is_empty() {
         figment = figment.merge(("secret_key", secret_key));
