@@ -298,3 +298,20 @@ async fn failed_jobs_show_in_metrics_by_kind_and_state() {
     );
     assert!(text.contains(r#"gosdom_outbox_jobs{kind="max.send",state="pending"} 0"#));
 }
+
+#[rocket::async_test]
+async fn the_sandbox_pages_exist_only_in_sandbox_mode() {
+    for (mode, expected) in [
+        (gosdom::config::Mode::Sandbox, Status::Ok),
+        (gosdom::config::Mode::Production, Status::NotFound),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = gosdom::config::Config::default();
+        config.storage.data_dir = dir.path().to_path_buf();
+        config.mode = mode;
+        let service = gosdom::server::Service::prepare(config).unwrap();
+        let client = Client::tracked(service.rocket()).await.unwrap();
+        let res = client.get("/dev/").dispatch().await;
+        assert_eq!(res.status(), expected, "{mode:?}");
+    }
+}

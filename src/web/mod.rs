@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod dev;
 pub mod error;
 pub mod fairings;
 pub mod health;
@@ -28,7 +29,8 @@ fn rocket_figment(app: &App, secret_key: &str) -> Figment {
             "data-form",
             photo * u64::from(cfg.requests.max_photos.max(1)) + ByteUnit::Mebibyte(1),
         );
-    let mut figment = rocket::Config::figment()
+    // Rocket's own defaults only: no Rocket.toml or ROCKET_* variables sneak in.
+    let mut figment = Figment::from(rocket::Config::default())
         .merge(("address", cfg.server.address))
         .merge(("port", cfg.server.port))
         .merge(("log_level", LogLevel::Off))
@@ -46,7 +48,8 @@ fn rocket_figment(app: &App, secret_key: &str) -> Figment {
 /// Builds the web server for `app`. `secret_key` signs console cookies.
 pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     health::prometheus();
-    rocket::custom(rocket_figment(&app, secret_key))
+    let sandbox = app.config.is_sandbox();
+    let rocket = rocket::custom(rocket_figment(&app, secret_key))
         // Our own headers replace Shield's: its X-Frame-Options would break the mini-app.
         .attach(Shield::new())
         .attach(fairings::SecurityHeaders::new())
@@ -62,5 +65,10 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::shared_file
             ],
         )
-        .manage(app)
+        .manage(app);
+    if sandbox {
+        rocket.mount("/", routes![dev::index])
+    } else {
+        rocket
+    }
 }
