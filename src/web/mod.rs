@@ -2,6 +2,8 @@
 //! tests both use it.
 
 pub mod assets;
+pub mod bot;
+pub mod dev_max;
 pub mod error;
 pub mod fairings;
 pub mod health;
@@ -43,7 +45,8 @@ fn rocket_figment(app: &App, secret_key: &str) -> Figment {
 /// Builds the web server for `app`. `secret_key` signs console cookies.
 pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     health::prometheus();
-    rocket::custom(rocket_figment(&app, secret_key))
+    let simulated_max = app.config.is_sandbox() && !crate::connectors::max::is_real(&app.config);
+    let rocket = rocket::custom(rocket_figment(&app, secret_key))
         // Our own headers replace Shield's: its X-Frame-Options would break the mini-app.
         .attach(Shield::new())
         .attach(fairings::SecurityHeaders::new())
@@ -60,5 +63,12 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::shared_file
             ],
         )
-        .manage(app)
+        .mount("/", routes![bot::webhook]);
+    // The MAX simulator exists only in sandbox mode without a real bot token.
+    let rocket = if simulated_max {
+        rocket.mount("/", dev_max::routes())
+    } else {
+        rocket
+    };
+    rocket.manage(app)
 }
