@@ -40,9 +40,12 @@ async fn a_new_user_chats_with_the_simulated_bot_and_opens_the_app() {
     let _worker = service.jobs.clone().spawn();
 
     let page = client.get("/dev/max/").dispatch().await;
-    assert_eq!(page.status(), Status::Ok);
+    assert_eq!(page.status(), Status::Ok, "{:?}", page.headers());
     assert!(page.into_string().await.unwrap().contains("chat.js"));
     assert_eq!(client.get("/dev/max/chat.js").dispatch().await.status(), Status::Ok);
+    assert_eq!(client.get("/dev/max").dispatch().await.status(), Status::Ok);
+    // «Открыть» leads to the mini-app's page.
+    assert_eq!(client.get("/app/").dispatch().await.status(), Status::Ok);
 
     let me = json!({"user_id": 777, "first_name": "Ира"});
     post_json(&client, "/dev/max/api/start", me.clone()).await;

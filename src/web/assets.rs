@@ -97,9 +97,18 @@ pub fn landing(cache: CacheInfo) -> Option<Asset> {
     asset("index.html", &cache)
 }
 
+/// `/app` → `/app/`. Rocket also routes `/app/` here (it ignores a trailing slash), and
+/// that one gets the page, not a redirect to itself.
 #[get("/app")]
-pub fn app_root() -> rocket::response::Redirect {
-    rocket::response::Redirect::permanent("/app/")
+pub fn app_root(
+    uri: &rocket::http::uri::Origin<'_>,
+    cache: CacheInfo,
+) -> Result<Option<Asset>, rocket::response::Redirect> {
+    if uri.path().ends_with('/') {
+        Ok(spa_file("app", std::path::Path::new(""), &cache))
+    } else {
+        Err(rocket::response::Redirect::permanent("/app/"))
+    }
 }
 
 #[get("/app/<path..>", rank = 20)]

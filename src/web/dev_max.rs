@@ -20,7 +20,6 @@ use crate::web::{ApiError, ApiResult};
 
 pub fn routes() -> Vec<Route> {
     routes![
-        page_root,
         page_file,
         start,
         send,
@@ -31,11 +30,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[get("/dev/max")]
-fn page_root() -> rocket::response::Redirect {
-    rocket::response::Redirect::to("/dev/max/")
-}
-
+/// The page and its files; `/dev/max` and `/dev/max/` both give the page.
 #[get("/dev/max/<path..>", rank = 20)]
 fn page_file(path: PathBuf, cache: CacheInfo) -> Option<Asset> {
     let rel = path.to_string_lossy();
