@@ -798,9 +798,9 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "generate one with `openssl rand -hex 32`",
         ));
     }
-    if !config.server.public_url.is_empty()
-        && !(config.server.public_url.starts_with("https://")
-            || config.server.public_url.starts_with("http://"))
+    if !(config.server.public_url.is_empty()
+        || config.server.public_url.starts_with("https://")
+        || config.server.public_url.starts_with("http://"))
     {
         return Err(invalid(
             "server.public_url",

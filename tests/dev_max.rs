@@ -42,7 +42,10 @@ async fn a_new_user_chats_with_the_simulated_bot_and_opens_the_app() {
     let page = client.get("/dev/max/").dispatch().await;
     assert_eq!(page.status(), Status::Ok, "{:?}", page.headers());
     assert!(page.into_string().await.unwrap().contains("chat.js"));
-    assert_eq!(client.get("/dev/max/chat.js").dispatch().await.status(), Status::Ok);
+    assert_eq!(
+        client.get("/dev/max/chat.js").dispatch().await.status(),
+        Status::Ok
+    );
     assert_eq!(client.get("/dev/max").dispatch().await.status(), Status::Ok);
     // «Открыть» leads to the mini-app's page.
     assert_eq!(client.get("/app/").dispatch().await.status(), Status::Ok);
@@ -53,7 +56,11 @@ async fn a_new_user_chats_with_the_simulated_bot_and_opens_the_app() {
     wait_until(Duration::from_secs(10), "the welcome", || {
         let conn = service.app.store.conn().unwrap();
         let n: i64 = conn
-            .query_row("SELECT COUNT(*) FROM max_sim_messages WHERE user_id = 777 AND kind = 'message'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM max_sim_messages WHERE user_id = 777 AND kind = 'message'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         n == 1
     })
@@ -87,8 +94,18 @@ async fn a_new_user_chats_with_the_simulated_bot_and_opens_the_app() {
     assert_eq!(checked.user.id, 777);
 
     // A typed message gets help; «Помощь» is answered.
-    post_json(&client, "/dev/max/api/send", json!({"user_id": 777, "first_name": "Ира", "text": "<b>привет</b>"})).await;
-    post_json(&client, "/dev/max/api/callback", json!({"user_id": 777, "first_name": "Ира", "payload": "help"})).await;
+    post_json(
+        &client,
+        "/dev/max/api/send",
+        json!({"user_id": 777, "first_name": "Ира", "text": "<b>привет</b>"}),
+    )
+    .await;
+    post_json(
+        &client,
+        "/dev/max/api/callback",
+        json!({"user_id": 777, "first_name": "Ира", "payload": "help"}),
+    )
+    .await;
     wait_until(Duration::from_secs(10), "help and the answer", || {
         let conn = service.app.store.conn().unwrap();
         let n: i64 = conn
@@ -98,9 +115,21 @@ async fn a_new_user_chats_with_the_simulated_bot_and_opens_the_app() {
     })
     .await;
     let after = log.last().unwrap()["id"].as_i64().unwrap();
-    let rest = get_json(&client, &format!("/dev/max/api/messages?user_id=777&after={after}")).await;
-    let kinds: Vec<&str> = rest["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"answer") && kinds.iter().filter(|k| **k == "message").count() == 2, "{kinds:?}");
+    let rest = get_json(
+        &client,
+        &format!("/dev/max/api/messages?user_id=777&after={after}"),
+    )
+    .await;
+    let kinds: Vec<&str> = rest["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"answer") && kinds.iter().filter(|k| **k == "message").count() == 2,
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +141,10 @@ async fn production_has_no_simulator() {
     config.max.token = gosdom::config::Secret::new("real-token");
     let service = Service::prepare(config).unwrap();
     let client = Client::tracked(service.rocket()).await.unwrap();
-    assert_eq!(client.get("/dev/max/").dispatch().await.status(), Status::NotFound);
+    assert_eq!(
+        client.get("/dev/max/").dispatch().await.status(),
+        Status::NotFound
+    );
     let response = client
         .post("/dev/max/api/launch")
         .header(ContentType::JSON)

@@ -95,7 +95,10 @@ async fn bot_started_gets_one_welcome_with_the_app_button_that_matches_the_schem
     let sent = mock.received();
     assert_eq!(sent.len(), 1, "{sent:#?}");
     let welcome = &sent[0];
-    assert_eq!((welcome.method.as_str(), welcome.path.as_str()), ("POST", "/messages"));
+    assert_eq!(
+        (welcome.method.as_str(), welcome.path.as_str()),
+        ("POST", "/messages")
+    );
     assert_eq!(welcome.authorization.as_deref(), Some(TOKEN));
     assert_eq!(welcome.query("user_id"), Some("123456789"));
     assert!(welcome.query("access_token").is_none() && welcome.query("v").is_none());
@@ -106,6 +109,20 @@ async fn bot_started_gets_one_welcome_with_the_app_button_that_matches_the_schem
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{}", welcome.body);
+    // The validator is not vacuous: the required nullable `link`, and a button's own
+    // fields, are checked.
+    let mut without_link = welcome.body.clone();
+    without_link.as_object_mut().unwrap().remove("link");
+    assert!(!validator.is_valid(&without_link));
+    let mut bad_button = welcome.body.clone();
+    bad_button["attachments"][0]["payload"]["buttons"][0][0]["contact_id"] = json!("bot");
+    assert!(!validator.is_valid(&bad_button));
+    let mut bad_link = welcome.body.clone();
+    bad_link["attachments"][0]["payload"]["buttons"][1][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("url");
+    assert!(!validator.is_valid(&bad_link));
 
     let text = welcome.body["text"].as_str().unwrap();
     assert!(text.contains("John") && text.contains("Открыть"));
@@ -116,16 +133,34 @@ async fn bot_started_gets_one_welcome_with_the_app_button_that_matches_the_schem
         .iter()
         .flat_map(|row| row.as_array().unwrap())
         .collect();
-    assert!(buttons.iter().any(|b| b["type"] == "open_app"
-        && b["text"] == "Открыть"
-        && b["contact_id"] == BOT_ID));
+    assert!(buttons
+        .iter()
+        .any(|b| b["type"] == "open_app" && b["text"] == "Открыть" && b["contact_id"] == BOT_ID));
     assert!(buttons
         .iter()
         .any(|b| b["type"] == "link" && b["url"] == "https://max.ru/dom_bot?startapp"));
 
-    assert_eq!(count(&service, "SELECT COUNT(*) FROM max_users WHERE user_id = 123456789 AND notify = 1"), 1);
-    assert_eq!(count(&service, "SELECT COUNT(*) FROM usage_events WHERE kind = 'dialog_started'"), 1);
-    assert_eq!(count(&service, "SELECT COUNT(*) FROM usage_events WHERE kind = 'app_button_sent'"), 1);
+    assert_eq!(
+        count(
+            &service,
+            "SELECT COUNT(*) FROM max_users WHERE user_id = 123456789 AND notify = 1"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &service,
+            "SELECT COUNT(*) FROM usage_events WHERE kind = 'dialog_started'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &service,
+            "SELECT COUNT(*) FROM usage_events WHERE kind = 'app_button_sent'"
+        ),
+        1
+    );
 
     // Stopping the bot turns notifications off.
     let mut stopped = fixture("bot_started");
@@ -146,19 +181,37 @@ async fn group_chat_events_are_recorded_and_get_no_reply() {
     let client = Client::tracked(service.rocket()).await.unwrap();
     let _worker = service.jobs.clone().spawn();
 
-    for name in ["bot_added", "user_added", "user_removed", "chat_title_changed", "message_created"] {
+    for name in [
+        "bot_added",
+        "user_added",
+        "user_removed",
+        "chat_title_changed",
+        "message_created",
+    ] {
         let (status, _) = post(&client, &fixture(name).to_string(), Some(SECRET)).await;
         assert_eq!(status, Status::Ok);
     }
-    wait_until(Duration::from_secs(10), "handling", || open_jobs(&service) == 0).await;
+    wait_until(Duration::from_secs(10), "handling", || {
+        open_jobs(&service) == 0
+    })
+    .await;
     assert_eq!(count(&service, "SELECT COUNT(*) FROM max_chats WHERE chat_id = -70801090403050 AND status = 'active' AND title = 'Look at me'"), 1);
-    assert_eq!(count(&service, "SELECT COUNT(*) FROM max_chat_events WHERE chat_id = -70801090403050"), 4);
+    assert_eq!(
+        count(
+            &service,
+            "SELECT COUNT(*) FROM max_chat_events WHERE chat_id = -70801090403050"
+        ),
+        4
+    );
     assert_eq!(count(&service, "SELECT COUNT(*) FROM max_chat_events WHERE kind = 'user_added' AND user_id = 234567890 AND actor_id = 123456789"), 1);
 
     let (status, _) = post(&client, &fixture("bot_removed").to_string(), Some(SECRET)).await;
     assert_eq!(status, Status::Ok);
     wait_until(Duration::from_secs(10), "removal", || {
-        count(&service, "SELECT COUNT(*) FROM max_chats WHERE status = 'removed'") == 1
+        count(
+            &service,
+            "SELECT COUNT(*) FROM max_chats WHERE status = 'removed'",
+        ) == 1
     })
     .await;
     assert!(mock.received().is_empty(), "the bot spoke in a group chat");
@@ -179,19 +232,30 @@ async fn a_pressed_button_is_answered() {
         let (status, _) = post(&client, &body.to_string(), Some(SECRET)).await;
         assert_eq!(status, Status::Ok);
     }
-    wait_until(Duration::from_secs(10), "answers", || open_jobs(&service) == 0).await;
-    let answers: Vec<_> = mock.received().into_iter().filter(|r| r.path == "/answers").collect();
+    wait_until(Duration::from_secs(10), "answers", || {
+        open_jobs(&service) == 0
+    })
+    .await;
+    let answers: Vec<_> = mock
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/answers")
+        .collect();
     assert_eq!(answers.len(), 2);
     let validator = schema_validator("CallbackAnswer");
     for answer in &answers {
         assert!(validator.is_valid(&answer.body), "{}", answer.body);
         assert!(answer.body["notification"].is_string());
     }
-    assert!(answers.iter().any(|a| a.query("callback_id") == Some("cb-help-1")));
+    assert!(answers
+        .iter()
+        .any(|a| a.query("callback_id") == Some("cb-help-1")));
     // «Помощь» also sends the help text with the buttons.
     let messages = mock.messages();
     assert_eq!(messages.len(), 1);
-    assert!(messages[0].body["attachments"].to_string().contains("open_app"));
+    assert!(messages[0].body["attachments"]
+        .to_string()
+        .contains("open_app"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,8 +288,16 @@ async fn replies_wait_out_a_max_outage_and_none_is_sent_twice() {
     let mock = MockMax::start_on(
         port,
         |r, i| match i {
-            0..=2 => (503, json!({"code": "service.unavailable", "message": ""}), vec![]),
-            3..=4 => (429, json!({"code": "too.many.requests", "message": ""}), vec![("Retry-After", "0".into())]),
+            0..=2 => (
+                503,
+                json!({"code": "service.unavailable", "message": ""}),
+                vec![],
+            ),
+            3..=4 => (
+                429,
+                json!({"code": "too.many.requests", "message": ""}),
+                vec![("Retry-After", "0".into())],
+            ),
             _ => ok_reply(r),
         },
         None,
@@ -236,9 +308,15 @@ async fn replies_wait_out_a_max_outage_and_none_is_sent_twice() {
     })
     .await;
     slowest = slowest.max(deliver(dialog_message(44, 1)).await);
-    wait_until(Duration::from_secs(10), "the last reply", || mock.messages().len() >= 4).await;
+    wait_until(Duration::from_secs(10), "the last reply", || {
+        mock.messages().len() >= 4
+    })
+    .await;
 
-    assert!(slowest < Duration::from_millis(500), "webhook took {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(500),
+        "webhook took {slowest:?}"
+    );
     let received = mock.received();
     assert!(received.iter().any(|r| r.status == 503) && received.iter().any(|r| r.status == 429));
     let mut recipients: Vec<_> = mock
@@ -247,20 +325,40 @@ async fn replies_wait_out_a_max_outage_and_none_is_sent_twice() {
         .map(|m| m.query("user_id").unwrap().to_string())
         .collect();
     recipients.sort();
-    assert_eq!(recipients, ["123456789", "42", "43", "44"], "each reply exactly once");
-    assert_eq!(count(&service, "SELECT COUNT(*) FROM outbox WHERE state = 'failed'"), 0);
+    assert_eq!(
+        recipients,
+        ["123456789", "42", "43", "44"],
+        "each reply exactly once"
+    );
+    assert_eq!(
+        count(
+            &service,
+            "SELECT COUNT(*) FROM outbox WHERE state = 'failed'"
+        ),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_chat_gets_two_messages_a_second_and_max_thirty_requests_overall() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(VirtualClock::new());
-    let mock = MockMax::start_on(0, |r, _| ok_reply(r), Some(clock.clone() as Arc<dyn PaceClock>));
+    let mock = MockMax::start_on(
+        0,
+        |r, _| ok_reply(r),
+        Some(clock.clone() as Arc<dyn PaceClock>),
+    );
     let mut service = service(config(dir.path(), &mock.url));
     // One worker, so a request reaches the mock at the virtual time it was allowed.
-    let api = Arc::new(HttpMaxApi::new(&mock.url, gosdom::config::Secret::new(TOKEN), None).unwrap());
+    let api =
+        Arc::new(HttpMaxApi::new(&mock.url, gosdom::config::Secret::new(TOKEN), None).unwrap());
     let mut jobs = service.jobs.clone().with_concurrency(1);
-    gosdom::bot::register_with(&mut jobs, &service.app, api, Arc::new(Pacer::new(clock.clone())));
+    gosdom::bot::register_with(
+        &mut jobs,
+        &service.app,
+        api,
+        Arc::new(Pacer::new(clock.clone())),
+    );
     service.jobs = jobs;
     let client = Client::tracked(service.rocket()).await.unwrap();
     let _worker = service.jobs.clone().spawn();
@@ -276,17 +374,27 @@ async fn a_busy_chat_gets_two_messages_a_second_and_max_thirty_requests_overall(
         let (status, _) = post(&client, &started.to_string(), Some(SECRET)).await;
         assert_eq!(status, Status::Ok);
     }
-    wait_until(Duration::from_secs(60), "200 replies", || mock.messages().len() == 200).await;
+    wait_until(Duration::from_secs(60), "200 replies", || {
+        mock.messages().len() == 200
+    })
+    .await;
 
     let sent = mock.messages();
-    let busy: Vec<Duration> = sent.iter().filter(|m| m.query("user_id") == Some("42")).map(|m| m.at).collect();
+    let busy: Vec<Duration> = sent
+        .iter()
+        .filter(|m| m.query("user_id") == Some("42"))
+        .map(|m| m.at)
+        .collect();
     let all: Vec<Duration> = sent.iter().map(|m| m.at).collect();
     assert_eq!(busy.len(), 100);
     assert!(most_in_one_second(&busy) <= 2, "{busy:?}");
     assert!(most_in_one_second(&all) <= 30);
     // Paced, not throttled to a crawl: the busy chat's 100 replies take about 50 s.
     let span = *busy.last().unwrap() - busy[0];
-    assert!(span >= Duration::from_millis(49_500) && span < Duration::from_secs(60), "{span:?}");
+    assert!(
+        span >= Duration::from_millis(49_500) && span < Duration::from_secs(60),
+        "{span:?}"
+    );
 }
 
 fn most_in_one_second(times: &[Duration]) -> usize {
@@ -314,7 +422,10 @@ async fn on_the_real_clock_one_chat_is_paced_at_the_mock() {
         let (status, _) = post(&client, &dialog_message(42, n).to_string(), Some(SECRET)).await;
         assert_eq!(status, Status::Ok);
     }
-    wait_until(Duration::from_secs(10), "4 replies", || mock.messages().len() == 4).await;
+    wait_until(Duration::from_secs(10), "4 replies", || {
+        mock.messages().len() == 4
+    })
+    .await;
     let times: Vec<Duration> = mock.messages().iter().map(|m| m.at).collect();
     for pair in times.windows(2) {
         // 500 ms apart when granted; request latency may shift arrival a little.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use gosdom::config::MaxMode;
-use gosdom::connectors::max::api::HttpMaxApi;
 use gosdom::config::Secret;
+use gosdom::connectors::max::api::HttpMaxApi;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::Client;
 use serde_json::json;
@@ -21,7 +21,9 @@ async fn a_missing_webhook_subscription_is_renewed_at_start() {
     gosdom::bot::start(&service.app).await.unwrap();
 
     wait_until(Duration::from_secs(10), "the subscription", || {
-        mock.received().iter().any(|r| r.method == "POST" && r.path == "/subscriptions")
+        mock.received()
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/subscriptions")
     })
     .await;
     let subscribe = mock
@@ -30,10 +32,16 @@ async fn a_missing_webhook_subscription_is_renewed_at_start() {
         .find(|r| r.path == "/subscriptions" && r.method == "POST")
         .unwrap();
     assert_eq!(subscribe.authorization.as_deref(), Some(TOKEN));
-    assert!(schema_validator("SubscriptionRequestBody").is_valid(&subscribe.body), "{}", subscribe.body);
+    assert!(
+        schema_validator("SubscriptionRequestBody").is_valid(&subscribe.body),
+        "{}",
+        subscribe.body
+    );
     assert_eq!(subscribe.body["url"], "https://dom.example.ru/bot/webhook");
     assert_eq!(subscribe.body["secret"], SECRET);
-    assert!(subscribe.body["update_types"].to_string().contains("bot_started"));
+    assert!(subscribe.body["update_types"]
+        .to_string()
+        .contains("bot_started"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,12 +57,23 @@ async fn an_existing_subscription_is_left_alone() {
     let service = service(config(dir.path(), &mock.url));
     let _worker = service.jobs.clone().spawn();
     gosdom::bot::start(&service.app).await.unwrap();
-    wait_until(Duration::from_secs(10), "the check", || open_jobs(&service) == 0).await;
-    let calls: Vec<_> = mock.received().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    wait_until(Duration::from_secs(10), "the check", || {
+        open_jobs(&service) == 0
+    })
+    .await;
+    let calls: Vec<_> = mock
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
     assert_eq!(calls, ["GET /me", "GET /subscriptions"]);
     // `/me` named the bot.
     let conn = service.app.store.conn().unwrap();
-    let me: String = conn.query_row("SELECT value FROM kv WHERE key = 'max.bot'", [], |r| r.get(0)).unwrap();
+    let me: String = conn
+        .query_row("SELECT value FROM kv WHERE key = 'max.bot'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert!(me.contains("123123123"));
 }
 
@@ -63,7 +82,8 @@ async fn polling_keeps_its_marker_and_takes_updates_like_the_webhook() {
     let dir = tempfile::tempdir().unwrap();
     let mock = MockMax::start(|r, i| {
         if r.path == "/updates" && i == 0 {
-            let page = json!({"updates": [fixture("bot_started"), fixture("bot_started")], "marker": 17});
+            let page =
+                json!({"updates": [fixture("bot_started"), fixture("bot_started")], "marker": 17});
             return (200, page, vec![]);
         }
         if r.path == "/updates" {
@@ -84,7 +104,11 @@ async fn polling_keeps_its_marker_and_takes_updates_like_the_webhook() {
     .await
     .unwrap();
     assert_eq!(stored, (1, 0));
-    let polls: Vec<_> = mock.received().into_iter().filter(|r| r.path == "/updates").collect();
+    let polls: Vec<_> = mock
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/updates")
+        .collect();
     assert_eq!(polls[0].query("marker"), None);
     assert_eq!(polls[1].query("marker"), Some("17"));
     assert_eq!(polls[1].authorization.as_deref(), Some(TOKEN));
@@ -102,7 +126,10 @@ async fn polling_keeps_its_marker_and_takes_updates_like_the_webhook() {
 
     // The stored update is answered through the outbox as usual.
     let _worker = service.jobs.clone().spawn();
-    wait_until(Duration::from_secs(10), "the welcome", || mock.messages().len() == 1).await;
+    wait_until(Duration::from_secs(10), "the welcome", || {
+        mock.messages().len() == 1
+    })
+    .await;
 }
 
 #[test]
@@ -130,12 +157,27 @@ fn max_status_prints_the_bot_and_its_subscriptions() {
     };
     let status = run(&["max", "status"]);
     let out = String::from_utf8_lossy(&status.stdout);
-    assert!(status.status.success(), "{out} {}", String::from_utf8_lossy(&status.stderr));
-    assert!(out.contains("123123123") && out.contains("subscriptions: none"), "{out}");
+    assert!(
+        status.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        out.contains("123123123") && out.contains("subscriptions: none"),
+        "{out}"
+    );
 
     let subscribe = run(&["max", "subscribe"]);
-    assert!(subscribe.status.success(), "{}", String::from_utf8_lossy(&subscribe.stderr));
-    let posted = mock.received().into_iter().find(|r| r.method == "POST").unwrap();
+    assert!(
+        subscribe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&subscribe.stderr)
+    );
+    let posted = mock
+        .received()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
     assert_eq!(posted.body["url"], "https://dom.example.ru/bot/webhook");
     assert!(!String::from_utf8_lossy(&subscribe.stderr).contains(TOKEN));
 }

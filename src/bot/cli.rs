@@ -59,7 +59,11 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
         println!("subscriptions: none");
     }
     for s in &subscriptions {
-        let mark = if s.url == expected { " (this server)" } else { "" };
+        let mark = if s.url == expected {
+            " (this server)"
+        } else {
+            ""
+        };
         println!(
             "subscription: {}{mark} types {}",
             s.url,

@@ -78,11 +78,25 @@ fn started(
         Recipient::User(user.user_id),
         &texts::welcome(&user.first_name),
         Some(TextFormat::Html),
-        texts::app_buttons(bot, true),
+        // A deep link's payload (`?start=readings`) opens the mini-app at that section.
+        texts::app_buttons(
+            bot,
+            true,
+            update.payload.as_deref().filter(|p| valid_payload(p)),
+        ),
         Some(app_button_sent(id)),
         now,
     )?;
     Ok(())
+}
+
+/// Deep-link payloads are short identifiers; anything else is ignored.
+fn valid_payload(payload: &str) -> bool {
+    !payload.is_empty()
+        && payload.len() <= 64
+        && payload
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn app_button_sent(max_user_id: i64) -> Usage {
@@ -124,7 +138,7 @@ fn send_help(
         Recipient::User(user_id),
         &texts::help(),
         Some(TextFormat::Html),
-        texts::app_buttons(bot, false),
+        texts::app_buttons(bot, false, None),
         Some(app_button_sent(max_user_id)),
         now,
     )?;
@@ -225,14 +239,7 @@ fn group_event(
                  title = COALESCE(?4, title), \
                  added_by = CASE WHEN ?2 = 'bot_added' THEN ?5 ELSE added_by END, \
                  updated_at = ?6 WHERE id = ?1",
-                params![
-                    id,
-                    kind,
-                    status,
-                    update.title,
-                    update.actor_id,
-                    ts(now)
-                ],
+                params![id, kind, status, update.title, update.actor_id, ts(now)],
             )?;
         }
     }

@@ -65,20 +65,30 @@ pub enum Intake {
 
 /// Stores a raw update once, with the job that will handle it. Call inside a write
 /// transaction, then wake the outbox when it returns [`Intake::Stored`].
-pub fn intake(tx: &rusqlite::Connection, body: &Value, now: OffsetDateTime) -> store::Result<Intake> {
+pub fn intake(
+    tx: &rusqlite::Connection,
+    body: &Value,
+    now: OffsetDateTime,
+) -> store::Result<Intake> {
     let Some(update) = Update::parse(body) else {
         return Ok(Intake::Ignored);
     };
     let added = tx.execute(
         "INSERT INTO max_updates (dedup_key, update_type, body, created_at) \
          VALUES (?1, ?2, ?3, ?4) ON CONFLICT (dedup_key) DO NOTHING",
-        params![update.dedup_key(), update.update_type, body.to_string(), ts(now)],
+        params![
+            update.dedup_key(),
+            update.update_type,
+            body.to_string(),
+            ts(now)
+        ],
     )?;
     if added == 0 {
         return Ok(Intake::Duplicate);
     }
     let id = tx.last_insert_rowid();
-    let job = NewJob::new(UPDATE, format!("{UPDATE}:{id}"), json!({ "update": id })).max_attempts(5);
+    let job =
+        NewJob::new(UPDATE, format!("{UPDATE}:{id}"), json!({ "update": id })).max_attempts(5);
     jobs::enqueue(tx, &job, now)?;
     Ok(Intake::Stored)
 }
@@ -94,7 +104,9 @@ pub fn identity(conn: &rusqlite::Connection, config: &Config) -> store::Result<B
         });
     }
     let stored: Option<String> = conn
-        .query_row("SELECT value FROM kv WHERE key = ?1", [KV_BOT], |r| r.get(0))
+        .query_row("SELECT value FROM kv WHERE key = ?1", [KV_BOT], |r| {
+            r.get(0)
+        })
         .optional()?;
     let from_me = stored
         .and_then(|s| serde_json::from_str::<BotInfo>(&s).ok())
@@ -104,7 +116,11 @@ pub fn identity(conn: &rusqlite::Connection, config: &Config) -> store::Result<B
 }
 
 /// Remembers the bot's `/me`.
-pub fn remember_me(conn: &rusqlite::Connection, me: &BotInfo, now: OffsetDateTime) -> store::Result<()> {
+pub fn remember_me(
+    conn: &rusqlite::Connection,
+    me: &BotInfo,
+    now: OffsetDateTime,
+) -> store::Result<()> {
     let value = serde_json::to_string(me).unwrap_or_default();
     kv_set(conn, KV_BOT, &value, now)
 }
@@ -139,7 +155,9 @@ pub struct UpdateHandler {
 impl Handler for UpdateHandler {
     fn run(&self, job: &Job) -> Result<Outcome, JobError> {
         let Some(id) = job.payload.get("update").and_then(Value::as_i64) else {
-            return Err(JobError::Fatal("max.update job without an update id".into()));
+            return Err(JobError::Fatal(
+                "max.update job without an update id".into(),
+            ));
         };
         let now = self.clock.now();
         self.store.write_blocking(|tx| {
@@ -218,7 +236,9 @@ pub async fn start(app: &App) -> anyhow::Result<Option<std::thread::JoinHandle<(
     let now = app.now();
     let key = format!("{}:{}", subscription::ENSURE, ts(now));
     let job = NewJob::new(subscription::ENSURE, key, json!({})).max_attempts(20);
-    app.store.write(move |tx| jobs::enqueue(tx, &job, now)).await?;
+    app.store
+        .write(move |tx| jobs::enqueue(tx, &job, now))
+        .await?;
     app.wake_outbox();
     if app.config.max.mode == MaxMode::Polling {
         let api = max::connector(&app.config, &app.store, &app.clock)?;

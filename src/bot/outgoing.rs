@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::texts;
-use crate::connectors::max::api::{Button, CallbackAnswer, MaxApi, NewMessage, Recipient, TextFormat};
+use crate::connectors::max::api::{
+    Button, CallbackAnswer, MaxApi, NewMessage, Recipient, TextFormat,
+};
 use crate::connectors::max::pace::Pacer;
 use crate::jobs::{self, Handler, Job, JobError, NewJob, Outcome};
 use crate::store::{self, ts};

@@ -67,20 +67,34 @@ pub fn app_link(bot: &BotIdentity) -> String {
     format!("https://max.ru/{}?startapp", bot.username)
 }
 
+fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 /// The buttons under the welcome and help messages.
-pub fn app_buttons(bot: &BotIdentity, with_help: bool) -> Vec<Vec<Button>> {
+///
+/// `start_param` (a deep link's payload, e.g. `readings`) is handed to the mini-app, which
+/// opens at that section.
+pub fn app_buttons(
+    bot: &BotIdentity,
+    with_help: bool,
+    start_param: Option<&str>,
+) -> Vec<Vec<Button>> {
     let open = Button::OpenApp {
         text: "Открыть".into(),
         contact_id: bot.id,
         // Without a known id, MAX finds the bot by its name.
         web_app: bot.id.is_none().then(|| bot.username.clone()),
-        payload: None,
+        payload: start_param.map(str::to_string),
     };
     let mut rows = vec![
         vec![open],
         vec![Button::Link {
             text: "Открыть по ссылке".into(),
-            url: app_link(bot),
+            url: match start_param {
+                Some(param) => format!("{}={}", app_link(bot), encode(param)),
+                None => app_link(bot),
+            },
         }],
     ];
     if with_help {
@@ -192,7 +206,7 @@ mod tests {
             username: "dom_bot".into(),
         };
         let text = "слово ".repeat(1500);
-        let list = messages(&text, None, app_buttons(&bot, false));
+        let list = messages(&text, None, app_buttons(&bot, false, None));
         assert_eq!(list.len(), 3);
         assert!(list[..2].iter().all(|m| m.attachments.is_none()));
         assert!(list[2].attachments.is_some());
@@ -204,7 +218,7 @@ mod tests {
             id: Some(5),
             username: "dom_bot".into(),
         };
-        let rows = app_buttons(&bot, true);
+        let rows = app_buttons(&bot, true, None);
         assert!(matches!(
             &rows[0][0],
             Button::OpenApp { text, contact_id: Some(5), web_app: None, .. } if text == "Открыть"
@@ -212,6 +226,15 @@ mod tests {
         assert!(matches!(
             &rows[1][0],
             Button::Link { url, .. } if url == "https://max.ru/dom_bot?startapp"
+        ));
+        let deep = app_buttons(&bot, false, Some("readings"));
+        assert!(matches!(
+            &deep[0][0],
+            Button::OpenApp { payload: Some(p), .. } if p == "readings"
+        ));
+        assert!(matches!(
+            &deep[1][0],
+            Button::Link { url, .. } if url == "https://max.ru/dom_bot?startapp=readings"
         ));
     }
 }

@@ -108,10 +108,12 @@ impl Update {
                     .as_ref()
                     .and_then(|m| m.sender.clone())
                     .or_else(|| top_user.clone())
-                    .or_else(|| top_user_id.map(|id| UpdateUser {
-                        user_id: id,
-                        ..UpdateUser::default()
-                    })),
+                    .or_else(|| {
+                        top_user_id.map(|id| UpdateUser {
+                            user_id: id,
+                            ..UpdateUser::default()
+                        })
+                    }),
                 None,
             ),
             _ => (
@@ -247,7 +249,10 @@ mod tests {
             "update_type": "bot_started", "chat_id": 5,
             "user": {"user_id": 7, "name": "Пётр"}
         });
-        assert_eq!(Update::parse(&old).unwrap().user.unwrap().first_name, "Пётр");
+        assert_eq!(
+            Update::parse(&old).unwrap().user.unwrap().first_name,
+            "Пётр"
+        );
         assert!(Update::parse(&serde_json::json!({"timestamp": 1})).is_none());
         assert!(Update::parse(&serde_json::json!([1, 2])).is_none());
     }

@@ -103,11 +103,11 @@ pub fn landing(cache: CacheInfo) -> Option<Asset> {
 pub fn app_root(
     uri: &rocket::http::uri::Origin<'_>,
     cache: CacheInfo,
-) -> Result<Option<Asset>, rocket::response::Redirect> {
+) -> rocket::Either<Option<Asset>, rocket::response::Redirect> {
     if uri.path().ends_with('/') {
-        Ok(spa_file("app", std::path::Path::new(""), &cache))
+        rocket::Either::Left(spa_file("app", std::path::Path::new(""), &cache))
     } else {
-        Err(rocket::response::Redirect::permanent("/app/"))
+        rocket::Either::Right(rocket::response::Redirect::permanent("/app/"))
     }
 }
 

@@ -19,15 +19,7 @@ use crate::store::ts;
 use crate::web::{ApiError, ApiResult};
 
 pub fn routes() -> Vec<Route> {
-    routes![
-        page_file,
-        start,
-        send,
-        press,
-        stop,
-        messages,
-        launch_data
-    ]
+    routes![page_file, start, send, press, stop, messages, launch_data]
 }
 
 /// The page and its files; `/dev/max` and `/dev/max/` both give the page.
@@ -118,7 +110,9 @@ async fn start(app: &State<App>, body: Json<Start>) -> ApiResult<Json<Value>> {
         update["payload"] = json!(payload);
     }
     let shown = json!({ "text": "/start" });
-    Ok(Json(deliver(app, body.user.user_id, update, Some(shown)).await?))
+    Ok(Json(
+        deliver(app, body.user.user_id, update, Some(shown)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -151,7 +145,9 @@ async fn send(app: &State<App>, body: Json<Send>) -> ApiResult<Json<Value>> {
         "user_locale": "ru",
     });
     let shown = json!({ "text": body.text });
-    Ok(Json(deliver(app, body.user.user_id, update, Some(shown)).await?))
+    Ok(Json(
+        deliver(app, body.user.user_id, update, Some(shown)).await?,
+    ))
 }
 
 fn sim_bot_id(app: &App) -> i64 {

@@ -95,10 +95,10 @@ pub fn ok_reply(req: &Received) -> Reply {
             "timestamp": 1775025604499i64,
             "body": {"mid": format!("mid.mock.{}", rand::random::<u32>()), "seq": 1, "text": req.body["text"]}
         }}),
-        ("GET", "/me") => serde_json::from_str(
-            &std::fs::read_to_string(fixtures().join("me.json")).unwrap(),
-        )
-        .unwrap(),
+        ("GET", "/me") => {
+            serde_json::from_str(&std::fs::read_to_string(fixtures().join("me.json")).unwrap())
+                .unwrap()
+        }
         ("GET", "/subscriptions") => json!({"subscriptions": []}),
         ("GET", "/updates") => json!({"updates": [], "marker": null}),
         _ => json!({"success": true}),
@@ -295,7 +295,11 @@ pub fn schema_validator(component: &str) -> jsonschema::Validator {
         .unwrap()
 }
 
-fn convert(value: &Value, discriminated: &[(String, Map<String, Value>)], in_all_of: bool) -> Value {
+fn convert(
+    value: &Value,
+    discriminated: &[(String, Map<String, Value>)],
+    in_all_of: bool,
+) -> Value {
     match value {
         Value::Object(map) => {
             let mut out = Map::new();

@@ -229,8 +229,7 @@ pub trait MaxApi: Send + Sync {
     fn me(&self) -> Result<BotInfo, MaxError>;
     fn send_message(&self, to: Recipient, message: &NewMessage) -> Result<SentMessage, MaxError>;
     fn edit_message(&self, message_id: &str, message: &NewMessage) -> Result<(), MaxError>;
-    fn answer_callback(&self, callback_id: &str, answer: &CallbackAnswer)
-        -> Result<(), MaxError>;
+    fn answer_callback(&self, callback_id: &str, answer: &CallbackAnswer) -> Result<(), MaxError>;
     /// `GET /chats/{id}` as MAX returns it (`link` is the invite link).
     fn chat(&self, chat_id: i64) -> Result<Value, MaxError>;
     fn subscriptions(&self) -> Result<Vec<Subscription>, MaxError>;
@@ -374,8 +373,9 @@ impl HttpMaxApi {
 
 /// Mozilla's roots plus every certificate in the PEM file at `path`.
 fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts, MaxError> {
-    let pem = std::fs::read(path)
-        .map_err(|e| MaxError::Config(format!("cannot read max.ca_file {}: {e}", path.display())))?;
+    let pem = std::fs::read(path).map_err(|e| {
+        MaxError::Config(format!("cannot read max.ca_file {}: {e}", path.display()))
+    })?;
     let mut roots: Vec<ureq::tls::Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
         .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
@@ -431,11 +431,7 @@ impl MaxApi for HttpMaxApi {
             .map(|_| ())
     }
 
-    fn answer_callback(
-        &self,
-        callback_id: &str,
-        answer: &CallbackAnswer,
-    ) -> Result<(), MaxError> {
+    fn answer_callback(&self, callback_id: &str, answer: &CallbackAnswer) -> Result<(), MaxError> {
         let body = to_value(answer)?;
         let query = [("callback_id", callback_id.to_string())];
         self.call(Method::Post, "/answers", &query, Some(&body), CALL_TIMEOUT)
@@ -460,8 +456,14 @@ impl MaxApi for HttpMaxApi {
         if !secret.is_empty() {
             body["secret"] = Value::from(secret);
         }
-        self.call(Method::Post, "/subscriptions", &[], Some(&body), CALL_TIMEOUT)
-            .map(|_| ())
+        self.call(
+            Method::Post,
+            "/subscriptions",
+            &[],
+            Some(&body),
+            CALL_TIMEOUT,
+        )
+        .map(|_| ())
     }
 
     fn unsubscribe(&self, url: &str) -> Result<(), MaxError> {

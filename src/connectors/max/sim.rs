@@ -84,11 +84,7 @@ impl MaxApi for SimMax {
         self.record(None, None, "edit", &body).map(|_| ())
     }
 
-    fn answer_callback(
-        &self,
-        callback_id: &str,
-        answer: &CallbackAnswer,
-    ) -> Result<(), MaxError> {
+    fn answer_callback(&self, callback_id: &str, answer: &CallbackAnswer) -> Result<(), MaxError> {
         // The simulator's callback ids are `sim.<user id>.<n>`: the answer goes to that user.
         let user = callback_id
             .strip_prefix("sim.")
