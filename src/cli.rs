@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|max|version]`.
 
 use std::path::PathBuf;
 
@@ -39,8 +39,21 @@ pub enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+    /// The MAX bot's webhook subscription.
+    Max {
+        #[command(subcommand)]
+        action: MaxAction,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaxAction {
+    /// Register `<public_url>/bot/webhook` with MAX, with the secret and update types.
+    Subscribe,
+    /// Print the bot (`/me`) and its webhook subscriptions.
+    Status,
 }
 
 /// Flags that override config keys for one run.

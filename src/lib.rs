@@ -1,6 +1,7 @@
 //! gosdom: the «Госуслуги Дом» service for the MAX messenger, as one self-hosted binary.
 
 pub mod app;
+pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -8,7 +8,10 @@ use crate::config::{Log, LogFormat};
 pub fn init(log: &Log) {
     // Rocket's own lines carry request paths and query strings: our request log replaces
     // them. Its start-up errors come back from `launch` and are reported there.
-    let directives = format!("{},rocket=off,_=off,hyper=off,refinery_core=warn", log.level);
+    let directives = format!(
+        "{},rocket=off,_=off,hyper=off,refinery_core=warn",
+        log.level
+    );
     let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use gosdom::cli::{Cli, Command};
+use gosdom::cli::{Cli, Command, MaxAction};
 use gosdom::config::{self, ConfigError};
 use gosdom::server::{store_options, Service};
 use gosdom::{logging, store};
@@ -53,6 +53,10 @@ fn main() -> ExitCode {
             })
             .map_err(anyhow::Error::from),
         Command::Backup { file } => backup(&loaded.config, &file),
+        Command::Max { action } => match action {
+            MaxAction::Subscribe => gosdom::bot::cli::subscribe(&loaded.config),
+            MaxAction::Status => gosdom::bot::cli::status(&loaded.config),
+        },
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };

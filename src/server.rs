@@ -10,7 +10,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::jobs::Jobs;
 use crate::store::{self, Store};
-use crate::{keys, sandbox, web};
+use crate::{bot, keys, sandbox, web};
 
 /// Everything a running service is made of.
 pub struct Service {
@@ -63,7 +63,8 @@ impl Service {
         }
 
         let app = App::new(config, store.clone(), clock.clone(), bot_token);
-        let jobs = Jobs::new(store, clock).with_waker(app.outbox_wake.clone());
+        let mut jobs = Jobs::new(store, clock).with_waker(app.outbox_wake.clone());
+        bot::register(&mut jobs, &app).context("cannot set up the MAX connector")?;
         Ok(Service {
             app,
             jobs,
@@ -81,6 +82,7 @@ impl Service {
             storage.backup_keep,
             self.app.clock.clone(),
         );
+        let _poller = bot::start(&self.app).await?;
         let rocket = web::build(self.app.clone(), &self.secret_key)
             .ignite()
             .await

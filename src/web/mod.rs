@@ -2,8 +2,10 @@
 //! tests both use it.
 
 pub mod assets;
+pub mod bot;
 pub mod client_ip;
 pub mod dev;
+pub mod dev_max;
 pub mod error;
 pub mod fairings;
 pub mod health;
@@ -49,6 +51,7 @@ fn rocket_figment(app: &App, secret_key: &str) -> Figment {
 pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     health::prometheus();
     let sandbox = app.config.is_sandbox();
+    let simulated_max = sandbox && !crate::connectors::max::is_real(&app.config);
     let rocket = rocket::custom(rocket_figment(&app, secret_key))
         // Our own headers replace Shield's: its X-Frame-Options would break the mini-app.
         .attach(Shield::new())
@@ -65,10 +68,17 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::shared_file
             ],
         )
-        .manage(app);
-    if sandbox {
+        .mount("/", routes![bot::webhook]);
+    let rocket = if sandbox {
         rocket.mount("/", routes![dev::index])
     } else {
         rocket
-    }
+    };
+    // The MAX simulator exists only in sandbox mode without a real bot token.
+    let rocket = if simulated_max {
+        rocket.mount("/", dev_max::routes())
+    } else {
+        rocket
+    };
+    rocket.manage(app)
 }

@@ -137,3 +137,6 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+mod max;
+pub use max::*;
