@@ -1,7 +1,9 @@
 //! The HTTP face: one function builds the Rocket instance from an [`App`]; `main` and the
 //! tests both use it.
 
+pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod error;
 pub mod fairings;
 pub mod health;
@@ -58,6 +60,16 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::app_root,
                 assets::app_file,
                 assets::shared_file
+            ],
+        )
+        .mount("/", api::routes())
+        .mount(
+            "/",
+            routes![
+                auth::start,
+                auth::callback,
+                crate::sandbox::esia::login_page,
+                crate::sandbox::esia::login_submit
             ],
         )
         .manage(app)
