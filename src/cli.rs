@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|import|version]`.
 
 use std::path::PathBuf;
 
@@ -33,6 +33,14 @@ pub enum Command {
     /// Write a consistent copy of the database to FILE, also while the service runs.
     Backup {
         /// Where to write the copy; must not exist.
+        file: PathBuf,
+    },
+    /// Import the УО's register from CSV (formats in docs/import.md): all rows or none.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: crate::connectors::registry::import::Kind,
+        /// The CSV file (UTF-8, comma or semicolon separated, with a header row).
         file: PathBuf,
     },
     /// Print the version.
