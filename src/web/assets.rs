@@ -97,9 +97,18 @@ pub fn landing(cache: CacheInfo) -> Option<Asset> {
     asset("index.html", &cache)
 }
 
+/// `/app` → `/app/`. Rocket matches `/app/` to this route too (a trailing slash is not
+/// significant), so that one is answered with the app itself.
 #[get("/app")]
-pub fn app_root() -> rocket::response::Redirect {
-    rocket::response::Redirect::permanent("/app/")
+pub fn app_root(
+    origin: &rocket::http::uri::Origin<'_>,
+    cache: CacheInfo,
+) -> Result<Option<Asset>, rocket::response::Redirect> {
+    if origin.path().as_str().ends_with('/') {
+        Ok(asset("app/index.html", &cache))
+    } else {
+        Err(rocket::response::Redirect::permanent("/app/"))
+    }
 }
 
 #[get("/app/<path..>", rank = 20)]
