@@ -21,7 +21,10 @@ fn ready(root: &Path) -> Result<(), String> {
     if !Path::new("/usr/bin/chromium").exists() {
         return Err("no /usr/bin/chromium: apt-get install chromium".into());
     }
-    if !root.join("tests/browser/node_modules/playwright-core").exists() {
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
         return Err("no playwright-core: run sh tests/browser/setup.sh".into());
     }
     Ok(())
@@ -31,7 +34,10 @@ fn ready(root: &Path) -> Result<(), String> {
 fn the_mini_app_signs_in_and_shows_my_properties() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if let Err(missing) = ready(root) {
-        assert!(std::env::var_os("CI").is_none(), "browser test cannot run: {missing}");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser test cannot run: {missing}"
+        );
         eprintln!("skipping the browser test: {missing}");
         return;
     }
@@ -67,13 +73,20 @@ fn the_mini_app_signs_in_and_shows_my_properties() {
         &[
             ("auth_date", now),
             ("query_id", "browser-test".into()),
-            ("user", r#"{"id":5005,"first_name":"Анна","language_code":"ru"}"#.into()),
+            (
+                "user",
+                r#"{"id":5005,"first_name":"Анна","language_code":"ru"}"#.into(),
+            ),
         ],
         token.trim(),
     );
     let shots = std::env::var("BROWSER_SCREENSHOTS").unwrap_or_default();
     let status = Command::new("node")
-        .args(["--test", "--test-reporter=spec", "tests/browser/app.test.mjs"])
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "tests/browser/app.test.mjs",
+        ])
         .current_dir(root)
         .env("GOSDOM_URL", &base)
         .env("GOSDOM_LAUNCH", &launch)

@@ -10,12 +10,15 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use gosdom::config::{SignerKind};
+use gosdom::config::SignerKind;
 use rocket::http::Status;
 use serde_json::{json, Value};
 
 fn openssl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl").args(args).output().expect("openssl runs");
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl runs");
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
@@ -38,17 +41,74 @@ fn make_keys(dir: &Path) -> Keys {
     let s = |path: &PathBuf| path.to_str().unwrap().to_string();
     let (gost_key, gost_cert, gost_pub, cert_der) =
         (p("esia.key"), p("esia.crt"), p("esia.pub"), p("esia.der"));
-    openssl(&["genpkey", "-engine", "gost", "-algorithm", "gost2012_256", "-pkeyopt", "paramset:A", "-out", &s(&gost_key)]);
-    openssl(&["req", "-engine", "gost", "-new", "-x509", "-key", &s(&gost_key), "-out", &s(&gost_cert), "-subj", "/CN=gosdom test", "-days", "30", "-md_gost12_256"]);
-    let public = openssl(&["x509", "-engine", "gost", "-in", &s(&gost_cert), "-pubkey", "-noout"]);
+    openssl(&[
+        "genpkey",
+        "-engine",
+        "gost",
+        "-algorithm",
+        "gost2012_256",
+        "-pkeyopt",
+        "paramset:A",
+        "-out",
+        &s(&gost_key),
+    ]);
+    openssl(&[
+        "req",
+        "-engine",
+        "gost",
+        "-new",
+        "-x509",
+        "-key",
+        &s(&gost_key),
+        "-out",
+        &s(&gost_cert),
+        "-subj",
+        "/CN=gosdom test",
+        "-days",
+        "30",
+        "-md_gost12_256",
+    ]);
+    let public = openssl(&[
+        "x509",
+        "-engine",
+        "gost",
+        "-in",
+        &s(&gost_cert),
+        "-pubkey",
+        "-noout",
+    ]);
     std::fs::write(&gost_pub, public).unwrap();
-    openssl(&["x509", "-in", &s(&gost_cert), "-outform", "DER", "-out", &s(&cert_der)]);
-    let digest = String::from_utf8(openssl(&["dgst", "-engine", "gost", "-md_gost12_256", "-r", &s(&cert_der)])).unwrap();
+    openssl(&[
+        "x509",
+        "-in",
+        &s(&gost_cert),
+        "-outform",
+        "DER",
+        "-out",
+        &s(&cert_der),
+    ]);
+    let digest = String::from_utf8(openssl(&[
+        "dgst",
+        "-engine",
+        "gost",
+        "-md_gost12_256",
+        "-r",
+        &s(&cert_der),
+    ]))
+    .unwrap();
     let cert_hash = digest.split_whitespace().next().unwrap().to_string();
 
     let rsa = p("jwt.key");
     let rsa_public = p("jwt.pub");
-    openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &s(&rsa)]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &s(&rsa),
+    ]);
     openssl(&["pkey", "-in", &s(&rsa), "-pubout", "-out", &s(&rsa_public)]);
     Keys {
         gost_key,
@@ -99,7 +159,9 @@ const SCOPE: &str = "openid fullname birthdate snils addresses";
 const CODE: &str = "mock-code-1";
 
 fn form(text: &str) -> std::collections::HashMap<String, String> {
-    form_urlencoded::parse(text.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn check_timestamp(value: &str) -> bool {
@@ -119,7 +181,11 @@ fn mock_esia(dir: PathBuf, keys: &Keys, person: Value) -> Mock {
     let port = server.server_addr().to_ip().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let (public, cert_hash, rsa) = (keys.gost_pub.clone(), keys.cert_hash.clone(), keys.rsa_private.clone());
+    let (public, cert_hash, rsa) = (
+        keys.gost_pub.clone(),
+        keys.cert_hash.clone(),
+        keys.rsa_private.clone(),
+    );
     let issuer = "http://127.0.0.1/".to_string();
     let seen_in = seen.clone();
     std::thread::spawn(move || {
@@ -130,26 +196,68 @@ fn mock_esia(dir: PathBuf, keys: &Keys, person: Value) -> Mock {
             let response = if path == "/aas/oauth2/v2/ac" {
                 let q = form(query);
                 let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-                let signed = format!("{}{}{}{}{}{}", get("client_id"), get("scope"), "", get("timestamp"), get("state"), get("redirect_uri"));
-                if !gost_verifies(&dir, &public, &signed, &get("client_secret")) { problems.push("ac: bad client_secret".to_string()); }
-                if !get("client_certificate_hash").eq_ignore_ascii_case(&cert_hash) { problems.push("ac: bad certificate hash".into()); }
-                if !check_timestamp(&get("timestamp")) { problems.push(format!("ac: timestamp {}", get("timestamp"))); }
-                if get("response_type") != "code" || get("client_id") != CLIENT_ID || get("scope") != SCOPE { problems.push("ac: params".into()); }
-                if uuid::Uuid::parse_str(&get("state")).is_err() { problems.push("ac: state is not a UUID".into()); }
+                let signed = format!(
+                    "{}{}{}{}{}{}",
+                    get("client_id"),
+                    get("scope"),
+                    "",
+                    get("timestamp"),
+                    get("state"),
+                    get("redirect_uri")
+                );
+                if !gost_verifies(&dir, &public, &signed, &get("client_secret")) {
+                    problems.push("ac: bad client_secret".to_string());
+                }
+                if !get("client_certificate_hash").eq_ignore_ascii_case(&cert_hash) {
+                    problems.push("ac: bad certificate hash".into());
+                }
+                if !check_timestamp(&get("timestamp")) {
+                    problems.push(format!("ac: timestamp {}", get("timestamp")));
+                }
+                if get("response_type") != "code"
+                    || get("client_id") != CLIENT_ID
+                    || get("scope") != SCOPE
+                {
+                    problems.push("ac: params".into());
+                }
+                if uuid::Uuid::parse_str(&get("state")).is_err() {
+                    problems.push("ac: state is not a UUID".into());
+                }
                 seen_in.lock().unwrap().ac_state = Some(get("state"));
                 let back = format!("{}?code={CODE}&state={}", get("redirect_uri"), get("state"));
-                tiny_http::Response::from_string("").with_status_code(302)
+                tiny_http::Response::from_string("")
+                    .with_status_code(302)
                     .with_header(tiny_http::Header::from_bytes("Location", back).unwrap())
             } else if path == "/aas/oauth2/v3/te" {
                 let mut body = String::new();
                 request.as_reader().read_to_string(&mut body).unwrap();
                 let q = form(&body);
                 let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-                let signed = format!("{}{}{}{}{}{}{}", get("client_id"), get("scope"), "", get("timestamp"), get("state"), get("redirect_uri"), get("code"));
-                if !gost_verifies(&dir, &public, &signed, &get("client_secret")) { problems.push("te: bad client_secret".into()); }
-                if !get("client_certificate_hash").eq_ignore_ascii_case(&cert_hash) { problems.push("te: bad certificate hash".into()); }
-                if get("grant_type") != "authorization_code" || get("code") != CODE || get("token_type") != "Bearer" { problems.push("te: params".into()); }
-                if !check_timestamp(&get("timestamp")) { problems.push("te: timestamp".into()); }
+                let signed = format!(
+                    "{}{}{}{}{}{}{}",
+                    get("client_id"),
+                    get("scope"),
+                    "",
+                    get("timestamp"),
+                    get("state"),
+                    get("redirect_uri"),
+                    get("code")
+                );
+                if !gost_verifies(&dir, &public, &signed, &get("client_secret")) {
+                    problems.push("te: bad client_secret".into());
+                }
+                if !get("client_certificate_hash").eq_ignore_ascii_case(&cert_hash) {
+                    problems.push("te: bad certificate hash".into());
+                }
+                if get("grant_type") != "authorization_code"
+                    || get("code") != CODE
+                    || get("token_type") != "Bearer"
+                {
+                    problems.push("te: params".into());
+                }
+                if !check_timestamp(&get("timestamp")) {
+                    problems.push("te: timestamp".into());
+                }
                 seen_in.lock().unwrap().te_state = Some(get("state"));
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 let claims = json!({
@@ -160,7 +268,8 @@ fn mock_esia(dir: PathBuf, keys: &Keys, person: Value) -> Mock {
                     &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
                     &claims,
                     &jsonwebtoken::EncodingKey::from_rsa_pem(&rsa).unwrap(),
-                ).unwrap();
+                )
+                .unwrap();
                 let answer = json!({"access_token": token, "id_token": "x", "state": get("state"), "token_type": "Bearer", "expires_in": 3600});
                 tiny_http::Response::from_string(answer.to_string())
             } else if path == "/rs/prns/1000000001" {
@@ -171,7 +280,10 @@ fn mock_esia(dir: PathBuf, keys: &Keys, person: Value) -> Mock {
             } else {
                 tiny_http::Response::from_string("{}").with_status_code(404)
             };
-            let authorised = request.headers().iter().any(|h| h.field.equiv("Authorization"));
+            let authorised = request
+                .headers()
+                .iter()
+                .any(|h| h.field.equiv("Authorization"));
             if path.starts_with("/rs/") && !authorised {
                 problems.push("rs: no bearer token".into());
             }
@@ -194,7 +306,11 @@ async fn run_flow(trusted: bool) -> (Harness, Mock, Status, String, String) {
     let keys = make_keys(keys_dir.path());
     let mock = mock_esia(keys_dir.path().to_path_buf(), &keys, anna(trusted));
     let base = mock.url.clone();
-    let (key, cert, jwt_pub) = (keys.gost_key.clone(), keys.gost_cert.clone(), keys.rsa_public.clone());
+    let (key, cert, jwt_pub) = (
+        keys.gost_key.clone(),
+        keys.gost_cert.clone(),
+        keys.rsa_public.clone(),
+    );
     let h = harness_with(
         move |c| {
             c.esia.base_url = base;
@@ -215,7 +331,10 @@ async fn run_flow(trusted: bool) -> (Harness, Mock, Status, String, String) {
         let res = h.client.get(start).dispatch().await;
         location(&res)
     };
-    assert!(to_esia.starts_with(&format!("{}/aas/oauth2/v2/ac?", mock.url)), "{to_esia}");
+    assert!(
+        to_esia.starts_with(&format!("{}/aas/oauth2/v2/ac?", mock.url)),
+        "{to_esia}"
+    );
 
     // The browser at ЕСИА: the mock answers with a redirect to our callback.
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -224,8 +343,17 @@ async fn run_flow(trusted: bool) -> (Harness, Mock, Status, String, String) {
         .build()
         .into();
     let answer = agent.get(&to_esia).call().unwrap();
-    let back = answer.headers().get("Location").unwrap().to_str().unwrap().to_string();
-    let callback = back.split_once("/auth/esia/callback").map(|(_, rest)| format!("/auth/esia/callback{rest}")).unwrap();
+    let back = answer
+        .headers()
+        .get("Location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let callback = back
+        .split_once("/auth/esia/callback")
+        .map(|(_, rest)| format!("/auth/esia/callback{rest}"))
+        .unwrap();
     let (status, body) = {
         let res = h.client.get(callback).dispatch().await;
         let status = res.status();
@@ -245,18 +373,35 @@ async fn a_confirmed_person_signs_in_through_the_real_client_and_sees_their_prem
     {
         let seen = mock.seen.lock().unwrap();
         assert!(seen.problems.is_empty(), "{:?}", seen.problems);
-        assert_ne!(seen.ac_state, seen.te_state, "each request has a fresh state");
-        assert!(seen.te_state.as_deref().is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()));
+        assert_ne!(
+            seen.ac_state, seen.te_state,
+            "each request has a fresh state"
+        );
+        assert!(seen
+            .te_state
+            .as_deref()
+            .is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()));
     }
     assert!(status.class().is_redirection(), "{status}: {back}");
     let code = query_value(&back, "esia").unwrap();
-    let (status, me) = h.post("/api/v1/session/esia/complete", &token, json!({"code": code})).await;
+    let (status, me) = h
+        .post(
+            "/api/v1/session/esia/complete",
+            &token,
+            json!({"code": code}),
+        )
+        .await;
     assert_eq!(status, Status::Ok, "{me}");
     assert_eq!(me["person"]["name"], "Смирнова Анна Викторовна");
     assert_eq!(me["person"]["address_hint"]["premise_number"], "12");
 
     let (_, list) = h.get("/api/v1/properties", &token).await;
-    let mut numbers: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap()).collect();
+    let mut numbers: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["number"].as_str().unwrap())
+        .collect();
     numbers.sort();
     assert_eq!(numbers, ["12", "5"], "exactly her two premises");
 }
@@ -266,7 +411,10 @@ async fn an_unconfirmed_person_is_refused_with_what_to_do() {
     let (h, mock, status, token, page) = run_flow(false).await;
     assert!(mock.seen.lock().unwrap().problems.is_empty());
     assert_eq!(status, Status::Forbidden);
-    assert!(page.contains("не подтверждена") && page.contains("Подтвердите личность"), "{page}");
+    assert!(
+        page.contains("не подтверждена") && page.contains("Подтвердите личность"),
+        "{page}"
+    );
     let (_, me) = h.get("/api/v1/me", &token).await;
     assert_eq!(me["signed_in"], false);
 }
@@ -275,6 +423,8 @@ async fn an_unconfirmed_person_is_refused_with_what_to_do() {
 fn streebog_agrees_with_openssl_on_the_certificate_hash() {
     let dir = tempfile::tempdir().unwrap();
     let keys = make_keys(dir.path());
-    let der = gosdom::connectors::signer::pem_to_der(&std::fs::read(&keys.gost_cert).unwrap()).unwrap();
-    assert!(gosdom::connectors::esia::client::certificate_hash(&der).eq_ignore_ascii_case(&keys.cert_hash));
+    let der =
+        gosdom::connectors::signer::pem_to_der(&std::fs::read(&keys.gost_cert).unwrap()).unwrap();
+    assert!(gosdom::connectors::esia::client::certificate_hash(&der)
+        .eq_ignore_ascii_case(&keys.cert_hash));
 }

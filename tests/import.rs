@@ -47,7 +47,11 @@ fn the_documented_samples_import_and_import_again() {
 
     import_samples(dir.path());
     assert_eq!(count(dir.path(), "accounts"), 3, "a re-import updates");
-    assert_eq!(count(dir.path(), "owners"), 3, "owners are replaced, not doubled");
+    assert_eq!(
+        count(dir.path(), "owners"),
+        3,
+        "owners are replaced, not doubled"
+    );
 }
 
 #[test]
@@ -69,14 +73,33 @@ fn bad_rows_are_each_reported_and_nothing_is_imported() {
     let out = gosdom(dir.path(), &["import", "owners", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 3: `snils` has a wrong check number"), "{stderr}");
+    assert!(
+        stderr.contains("line 3: `snils` has a wrong check number"),
+        "{stderr}"
+    );
     assert!(stderr.contains("line 4: no premise 99"), "{stderr}");
-    assert!(stderr.contains("line 5: give `snils` or `birth_date`"), "{stderr}");
-    assert!(stderr.contains("line 6: `birth_date` \"31.02.1980\" is not a date"), "{stderr}");
+    assert!(
+        stderr.contains("line 5: give `snils` or `birth_date`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 6: `birth_date` \"31.02.1980\" is not a date"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("line 2:"), "{stderr}");
-    assert!(stderr.contains("nothing was imported: 4 row(s) have errors"), "{stderr}");
-    assert_eq!(count(dir.path(), "owners"), before, "the good row was not imported either");
-    assert_eq!(count(dir.path(), "owners WHERE display_name = 'Сидоров Иван'"), 0);
+    assert!(
+        stderr.contains("nothing was imported: 4 row(s) have errors"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(dir.path(), "owners"),
+        before,
+        "the good row was not imported either"
+    );
+    assert_eq!(
+        count(dir.path(), "owners WHERE display_name = 'Сидоров Иван'"),
+        0
+    );
 }
 
 #[test]

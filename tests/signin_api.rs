@@ -44,9 +44,18 @@ async fn the_published_test_vector_opens_a_session_and_bad_launch_data_gets_401(
 
     let cases = [
         (vector().replace("Вася", "Петя"), "init_data_bad_signature"),
-        (vector().replace("\"id\":400", "\"id\":401"), "init_data_bad_signature"),
-        (format!("{}&query_id=other", vector()), "init_data_duplicate_key"),
-        (format!("{}&auth_date=1733485316394", vector()), "init_data_duplicate_key"),
+        (
+            vector().replace("\"id\":400", "\"id\":401"),
+            "init_data_bad_signature",
+        ),
+        (
+            format!("{}&query_id=other", vector()),
+            "init_data_duplicate_key",
+        ),
+        (
+            format!("{}&auth_date=1733485316394", vector()),
+            "init_data_duplicate_key",
+        ),
         (String::new(), "init_data_malformed"),
     ];
     for (data, code) in cases {
@@ -139,7 +148,11 @@ async fn signed_in(h: &Harness, user: i64, oid: &str) -> String {
     let (status, code) = sandbox_esia(h, &token, oid).await;
     assert!(status.class().is_redirection(), "{status}: {code}");
     let (status, me) = h
-        .post("/api/v1/session/esia/complete", &token, json!({ "code": code }))
+        .post(
+            "/api/v1/session/esia/complete",
+            &token,
+            json!({ "code": code }),
+        )
         .await;
     assert_eq!(status, Status::Ok, "{me}");
     assert_eq!(me["signed_in"], true);
@@ -161,14 +174,25 @@ async fn a_confirmed_owner_signs_in_and_sees_exactly_their_premises() {
     let items = list["items"].as_array().unwrap();
     let mut seen: Vec<(String, String)> = items
         .iter()
-        .map(|p| (p["address"].as_str().unwrap().to_string(), p["number"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["address"].as_str().unwrap().to_string(),
+                p["number"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     seen.sort();
     assert_eq!(
         seen,
         [
-            ("г. Казань, ул. Баумана, д. 44".to_string(), "12".to_string()),
-            ("г. Казань, ул. Чистопольская, д. 19А".to_string(), "5".to_string()),
+            (
+                "г. Казань, ул. Баумана, д. 44".to_string(),
+                "12".to_string()
+            ),
+            (
+                "г. Казань, ул. Чистопольская, д. 19А".to_string(),
+                "5".to_string()
+            ),
         ]
     );
     for p in items {
@@ -188,7 +212,9 @@ async fn a_confirmed_owner_signs_in_and_sees_exactly_their_premises() {
     assert_eq!(card["open_requests"], 0);
     assert!(card["house_chat"].is_null());
 
-    let (status, listed) = h.get(&format!("/api/v1/properties/{id}/meters"), &token).await;
+    let (status, listed) = h
+        .get(&format!("/api/v1/properties/{id}/meters"), &token)
+        .await;
     assert_eq!(status, Status::Ok);
     assert_eq!(listed["items"].as_array().unwrap().len(), meters.len());
 
@@ -198,7 +224,12 @@ async fn a_confirmed_owner_signs_in_and_sees_exactly_their_premises() {
     assert_eq!(me["signed_in"], true);
 
     // Sign-out ends the session and unbinds the person.
-    let res = h.client.delete("/api/v1/session").header(bearer(&token)).dispatch().await;
+    let res = h
+        .client
+        .delete("/api/v1/session")
+        .header(bearer(&token))
+        .dispatch()
+        .await;
     assert_eq!(res.status(), Status::NoContent);
     let (status, _) = h.get("/api/v1/me", &token).await;
     assert_eq!(status, Status::Unauthorized);
@@ -225,7 +256,11 @@ async fn an_unconfirmed_account_is_refused_and_told_how_to_confirm() {
 #[rocket::async_test]
 async fn a_used_or_unknown_state_is_refused() {
     let h = harness().await;
-    let res = h.client.get("/auth/esia/callback?code=x&state=nope").dispatch().await;
+    let res = h
+        .client
+        .get("/auth/esia/callback?code=x&state=nope")
+        .dispatch()
+        .await;
     assert_eq!(res.status(), Status::BadRequest);
     assert!(res.into_string().await.unwrap().contains("ещё раз"));
     let res = h.client.get("/auth/esia/start?state=nope").dispatch().await;
@@ -239,7 +274,11 @@ async fn a_used_or_unknown_state_is_refused() {
     );
     let res = h.client.get(denied.clone()).dispatch().await;
     assert_eq!(res.status(), Status::Forbidden);
-    assert!(res.into_string().await.unwrap().contains("разрешите доступ"));
+    assert!(res
+        .into_string()
+        .await
+        .unwrap()
+        .contains("разрешите доступ"));
     let res = h.client.get(denied).dispatch().await;
     assert_eq!(res.status(), Status::BadRequest, "a state is used once");
 }
@@ -254,7 +293,11 @@ async fn a_forwarded_sign_in_cannot_bind_someone_else() {
     assert!(status.class().is_redirection());
     // ...lands in the victim's app, whose session is another MAX user: refused.
     let (status, body) = h
-        .post("/api/v1/session/esia/complete", &victim, json!({ "code": code }))
+        .post(
+            "/api/v1/session/esia/complete",
+            &victim,
+            json!({ "code": code }),
+        )
         .await;
     assert_eq!(status, Status::NotFound, "{body}");
     let (_, me) = h.get("/api/v1/me", &victim).await;
@@ -277,15 +320,24 @@ async fn someone_elses_ids_answer_404_on_every_route() {
     assert_eq!(petr_ids.len(), 1);
     let not_owned_by_anyone = 3;
 
-    for id in petr_ids.iter().copied().chain([not_owned_by_anyone, 999_999]) {
-        for path in [format!("/api/v1/properties/{id}"), format!("/api/v1/properties/{id}/meters")] {
+    for id in petr_ids
+        .iter()
+        .copied()
+        .chain([not_owned_by_anyone, 999_999])
+    {
+        for path in [
+            format!("/api/v1/properties/{id}"),
+            format!("/api/v1/properties/{id}/meters"),
+        ] {
             let (status, body) = h.get(&path, &anna).await;
             assert_eq!(status, Status::NotFound, "{path}: {body}");
             assert_eq!(body["error"]["code"], "not_found");
         }
     }
     // Petr sees his own.
-    let (status, _) = h.get(&format!("/api/v1/properties/{}", petr_ids[0]), &petr).await;
+    let (status, _) = h
+        .get(&format!("/api/v1/properties/{}", petr_ids[0]), &petr)
+        .await;
     assert_eq!(status, Status::Ok);
 }
 
@@ -310,12 +362,23 @@ async fn ownership_is_proven_with_an_account_and_premise_number() {
         .unwrap()
     };
     let (status, body) = h
-        .post("/api/v1/properties/claim", &anna, json!({"account": account, "premise_number": "8"}))
+        .post(
+            "/api/v1/properties/claim",
+            &anna,
+            json!({"account": account, "premise_number": "8"}),
+        )
         .await;
     assert_eq!(status, Status::UnprocessableEntity);
-    assert!(body["error"]["message"].as_str().unwrap().contains("Осталось попыток: 4"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Осталось попыток: 4"));
     let (status, body) = h
-        .post("/api/v1/properties/claim", &anna, json!({"account": account, "premise_number": number}))
+        .post(
+            "/api/v1/properties/claim",
+            &anna,
+            json!({"account": account, "premise_number": number}),
+        )
         .await;
     assert_eq!(status, Status::Created, "{body}");
     let (_, list) = h.get("/api/v1/properties", &anna).await;

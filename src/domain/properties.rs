@@ -428,7 +428,11 @@ mod tests {
         assert_eq!(found.len(), 2, "Смирнова owns two premises");
 
         let wrong_birth = PersonKeys {
-            name_birth_hash: Some(name_birth_hash(&key, "Смирнова Анна Викторовна", "1985-04-13")),
+            name_birth_hash: Some(name_birth_hash(
+                &key,
+                "Смирнова Анна Викторовна",
+                "1985-04-13",
+            )),
             ..Default::default()
         };
         assert!(LocalRegister
@@ -437,13 +441,19 @@ mod tests {
             .is_empty());
 
         let id = person(&store);
-        let linked = store.write_blocking(|tx| link(tx, id, &found, now)).unwrap();
+        let linked = store
+            .write_blocking(|tx| link(tx, id, &found, now))
+            .unwrap();
         assert_eq!(linked, 2);
-        let again = store.write_blocking(|tx| link(tx, id, &found, now)).unwrap();
+        let again = store
+            .write_blocking(|tx| link(tx, id, &found, now))
+            .unwrap();
         assert_eq!(again, 0);
         let list = of_person(&conn, id).unwrap();
         assert_eq!(list.len(), 2);
-        assert!(list.iter().all(|p| p.status == "linked" && p.share.as_deref() == Some("1/2")));
+        assert!(list
+            .iter()
+            .all(|p| p.status == "linked" && p.share.as_deref() == Some("1/2")));
     }
 
     #[test]
@@ -453,10 +463,17 @@ mod tests {
         // Same name and birth date as a demo person, but another СНИЛС.
         let other = PersonKeys {
             snils_hash: snils_hash(&key, "000-000-000 00"),
-            name_birth_hash: Some(name_birth_hash(&key, "Смирнова Анна Викторовна", "1985-04-12")),
+            name_birth_hash: Some(name_birth_hash(
+                &key,
+                "Смирнова Анна Викторовна",
+                "1985-04-12",
+            )),
             ..Default::default()
         };
-        assert!(LocalRegister.owned_premises(&conn, &other).unwrap().is_empty());
+        assert!(LocalRegister
+            .owned_premises(&conn, &other)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -477,7 +494,12 @@ mod tests {
             let outcome = store
                 .write_blocking(|tx| prove_by_account(tx, id, &account, "999", None, now))
                 .unwrap();
-            assert_eq!(outcome, ProofOutcome::NoMatch { attempts_left: left });
+            assert_eq!(
+                outcome,
+                ProofOutcome::NoMatch {
+                    attempts_left: left
+                }
+            );
         }
         let paused = store
             .write_blocking(|tx| prove_by_account(tx, id, &account, &number, None, now))
@@ -493,7 +515,10 @@ mod tests {
         let outcome = store
             .write_blocking(|tx| prove_by_account(tx, id, &lower, &number, None, later))
             .unwrap();
-        assert!(matches!(outcome, ProofOutcome::Pending { .. }), "{outcome:?}");
+        assert!(
+            matches!(outcome, ProofOutcome::Pending { .. }),
+            "{outcome:?}"
+        );
         let list = of_person(&store.conn().unwrap(), id).unwrap();
         assert_eq!(list[0].status, "pending");
     }

@@ -71,8 +71,7 @@ pub fn open(
     )?;
     let mut expired = Vec::new();
     {
-        let mut stmt =
-            tx.prepare("SELECT id, expires_at FROM sessions WHERE max_user_id = ?1")?;
+        let mut stmt = tx.prepare("SELECT id, expires_at FROM sessions WHERE max_user_id = ?1")?;
         let rows = stmt.query_map([max_user_id], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
@@ -190,7 +189,9 @@ mod tests {
         assert_eq!(owner.user_id, 7);
         assert_eq!(owner.person_id, None);
         assert_eq!(
-            resolve(&conn, &session.token, now + hour).unwrap().unwrap_err(),
+            resolve(&conn, &session.token, now + hour)
+                .unwrap()
+                .unwrap_err(),
             SessionProblem::Expired
         );
         assert_eq!(

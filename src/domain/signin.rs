@@ -52,12 +52,20 @@ fn live(conn: &Connection, state: &str, now: OffsetDateTime) -> store::Result<Op
 }
 
 /// A started, unused, unexpired attempt (for `/auth/esia/start`).
-pub fn pending(conn: &Connection, state: &str, now: OffsetDateTime) -> store::Result<Option<Attempt>> {
+pub fn pending(
+    conn: &Connection,
+    state: &str,
+    now: OffsetDateTime,
+) -> store::Result<Option<Attempt>> {
     live(conn, state, now)
 }
 
 /// Takes the attempt for the callback: it can be used once.
-pub fn take(tx: &Transaction<'_>, state: &str, now: OffsetDateTime) -> store::Result<Option<Attempt>> {
+pub fn take(
+    tx: &Transaction<'_>,
+    state: &str,
+    now: OffsetDateTime,
+) -> store::Result<Option<Attempt>> {
     let Some(attempt) = live(tx, state, now)? else {
         return Ok(None);
     };
@@ -81,7 +89,10 @@ pub fn record_outcome(tx: &Transaction<'_>, attempt_id: i64, outcome: &str) -> s
 pub fn person_keys(person: &EsiaPerson, snils_key: &Secret) -> PersonKeys {
     let full_name = person.full_name();
     PersonKeys {
-        snils_hash: person.snils.as_deref().and_then(|s| snils_hash(snils_key, s)),
+        snils_hash: person
+            .snils
+            .as_deref()
+            .and_then(|s| snils_hash(snils_key, s)),
         name_birth_hash: person
             .birth_date
             .as_deref()
@@ -132,10 +143,18 @@ pub fn record_person(
     tx.execute(
         "UPDATE esia_states SET person_id = ?1, completion_hash = ?2, outcome = 'signed_in', \
          expires_at = ?3 WHERE id = ?4",
-        params![person_id, token_hash(&code), ts(now + ATTEMPT_LIFETIME), attempt.id],
+        params![
+            person_id,
+            token_hash(&code),
+            ts(now + ATTEMPT_LIFETIME),
+            attempt.id
+        ],
     )?;
     Ok((person_id, code))
 }
+
+/// id, max_user_id, person_id, expires_at, completed_at of an attempt.
+type CompletionRow = (i64, i64, Option<i64>, String, Option<String>);
 
 /// Binds the person to the MAX user when `code` completes an attempt that this MAX user
 /// started. Returns the person id, or `None` for an unknown, used, expired or foreign code.
@@ -145,7 +164,7 @@ pub fn complete(
     max_user_id: i64,
     now: OffsetDateTime,
 ) -> store::Result<Option<i64>> {
-    let row: Option<(i64, i64, Option<i64>, String, Option<String>)> = tx
+    let row: Option<CompletionRow> = tx
         .query_row(
             "SELECT id, max_user_id, person_id, expires_at, completed_at FROM esia_states \
              WHERE completion_hash = ?1",

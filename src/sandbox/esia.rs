@@ -57,14 +57,23 @@ fn demo_person(demo: &DemoPerson) -> EsiaPerson {
 }
 
 impl Esia for SandboxEsia {
-    fn authorization_url(&self, request: &AuthRequest, _: OffsetDateTime) -> Result<String, EsiaError> {
+    fn authorization_url(
+        &self,
+        request: &AuthRequest,
+        _: OffsetDateTime,
+    ) -> Result<String, EsiaError> {
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("state", &request.state)
             .finish();
         Ok(format!("/dev/esia/login?{query}"))
     }
 
-    fn sign_in(&self, code: &str, request: &AuthRequest, _: OffsetDateTime) -> Result<EsiaPerson, EsiaError> {
+    fn sign_in(
+        &self,
+        code: &str,
+        request: &AuthRequest,
+        _: OffsetDateTime,
+    ) -> Result<EsiaPerson, EsiaError> {
         let (oid, mac) = code
             .split_once('.')
             .ok_or_else(|| error("ESIA-007011", "неверный код"))?;
@@ -174,7 +183,10 @@ pub fn login_submit(app: &State<App>, form: Form<LoginForm<'_>>) -> Result<Redir
         );
     }
     query.append_pair("state", form.state);
-    Ok(Redirect::to(format!("/auth/esia/callback?{}", query.finish())))
+    Ok(Redirect::to(format!(
+        "/auth/esia/callback?{}",
+        query.finish()
+    )))
 }
 
 #[cfg(test)]
@@ -201,7 +213,9 @@ mod tests {
         assert!(esia.sign_in(&code, &other, now).is_err());
         let unconfirmed = format!("1000000003.{}", code_mac(&esia.key, "s1", "1000000003"));
         assert_eq!(
-            esia.sign_in(&unconfirmed, &request, now).unwrap_err().code(),
+            esia.sign_in(&unconfirmed, &request, now)
+                .unwrap_err()
+                .code(),
             "esia_not_confirmed"
         );
     }

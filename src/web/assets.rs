@@ -103,11 +103,11 @@ pub fn landing(cache: CacheInfo) -> Option<Asset> {
 pub fn app_root(
     origin: &rocket::http::uri::Origin<'_>,
     cache: CacheInfo,
-) -> Result<Option<Asset>, rocket::response::Redirect> {
+) -> rocket::Either<Option<Asset>, rocket::response::Redirect> {
     if origin.path().as_str().ends_with('/') {
-        Ok(asset("app/index.html", &cache))
+        rocket::Either::Left(asset("app/index.html", &cache))
     } else {
-        Err(rocket::response::Redirect::permanent("/app/"))
+        rocket::Either::Right(rocket::response::Redirect::permanent("/app/"))
     }
 }
 

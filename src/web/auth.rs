@@ -148,7 +148,9 @@ async fn exchange(app: &App, attempt: signin::Attempt, code: String) -> Result<S
             return Err(EsiaError::NotTrusted);
         }
         let keys = signin::person_keys(&person, &snils_key);
-        let conn = store.conn().map_err(|e| EsiaError::Protocol(e.to_string()))?;
+        let conn = store
+            .conn()
+            .map_err(|e| EsiaError::Protocol(e.to_string()))?;
         let mut found = Vec::new();
         for source in &sources {
             match source.owned_premises(&conn, &keys) {
@@ -159,7 +161,8 @@ async fn exchange(app: &App, attempt: signin::Attempt, code: String) -> Result<S
         drop(conn);
         store
             .write_blocking(|tx| {
-                let (person_id, completion) = signin::record_person(tx, &attempt, &person, &keys, now)?;
+                let (person_id, completion) =
+                    signin::record_person(tx, &attempt, &person, &keys, now)?;
                 let linked = properties::link(tx, person_id, &found, now)?;
                 tracing::info!(person_id, linked, "ЕСИА vouched for a person");
                 Ok(completion)

@@ -91,7 +91,12 @@ impl Harness {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (Status, Value) {
-        let res = self.client.get(path.to_string()).header(bearer(token)).dispatch().await;
+        let res = self
+            .client
+            .get(path.to_string())
+            .header(bearer(token))
+            .dispatch()
+            .await;
         let status = res.status();
         (status, res.into_json().await.unwrap_or(Value::Null))
     }

@@ -110,7 +110,12 @@ impl EsiaClient {
         Ok(certificate_hash(&self.signer.certificate_der()?))
     }
 
-    fn token(&self, code: &str, request: &AuthRequest, now: OffsetDateTime) -> Result<String, EsiaError> {
+    fn token(
+        &self,
+        code: &str,
+        request: &AuthRequest,
+        now: OffsetDateTime,
+    ) -> Result<String, EsiaError> {
         let state = uuid::Uuid::new_v4().to_string();
         let stamp = timestamp(now);
         let secret = self.client_secret(&[
@@ -146,14 +151,23 @@ impl EsiaClient {
             .read_json()
             .map_err(|e| EsiaError::Protocol(format!("token answer {status}: {e}")))?;
         if status != 200 || body.get("error").is_some() {
-            let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let text = |k: &str| {
+                body.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             if status >= 500 && text("error_description").is_empty() {
-                return Err(EsiaError::Unavailable(format!("token endpoint answered {status}")));
+                return Err(EsiaError::Unavailable(format!(
+                    "token endpoint answered {status}"
+                )));
             }
             return Err(error_from(&text("error"), &text("error_description")));
         }
         if body.get("state").and_then(Value::as_str) != Some(state.as_str()) {
-            return Err(EsiaError::Protocol("the token answer has another state".into()));
+            return Err(EsiaError::Protocol(
+                "the token answer has another state".into(),
+            ));
         }
         body.get("access_token")
             .and_then(Value::as_str)
@@ -177,7 +191,12 @@ impl EsiaClient {
             .read_json()
             .map_err(|e| EsiaError::Protocol(format!("{status}: {e}")))?;
         if status != 200 {
-            let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let text = |k: &str| {
+                body.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             return Err(error_from(&text("error"), &text("error_description")));
         }
         Ok(body)

@@ -63,8 +63,7 @@ fn number(claims: &Value, name: &str) -> Option<i64> {
 
 /// Checks `token` and returns the person's oid (`urn:esia:sbj_id`).
 pub fn subject(token: &str, keys: &KeySet, expect: &Expect<'_>) -> Result<String, EsiaError> {
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|e| EsiaError::Token(e.to_string()))?;
+    let header = jsonwebtoken::decode_header(token).map_err(|e| EsiaError::Token(e.to_string()))?;
     let mut claims = None;
     let mut last_error = String::from("no key for the token's algorithm");
     for (alg, key) in keys.keys.iter().filter(|(alg, _)| *alg == header.alg) {
@@ -87,7 +86,10 @@ pub fn subject(token: &str, keys: &KeySet, expect: &Expect<'_>) -> Result<String
     if issuer.trim_end_matches('/') != expect.issuer.trim_end_matches('/') {
         return Err(EsiaError::Token(format!("issuer {issuer:?}")));
     }
-    let client = claims.get("client_id").and_then(Value::as_str).unwrap_or("");
+    let client = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if client != expect.client_id {
         return Err(EsiaError::Token("client_id is not ours".into()));
     }

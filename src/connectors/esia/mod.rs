@@ -185,7 +185,10 @@ pub fn error_from(error: &str, description: &str) -> EsiaError {
             code,
             description: description.chars().take(200).collect(),
         },
-        None => EsiaError::Refused(format!("{error}: {}", description.chars().take(200).collect::<String>())),
+        None => EsiaError::Refused(format!(
+            "{error}: {}",
+            description.chars().take(200).collect::<String>()
+        )),
     }
 }
 

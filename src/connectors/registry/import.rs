@@ -78,18 +78,36 @@ fn columns(kind: Kind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
         Kind::Houses => (
             &["organisation_inn", "address"],
-            &["organisation_name", "organisation_ogrn", "fias_guid", "gis_guid"],
+            &[
+                "organisation_name",
+                "organisation_ogrn",
+                "fias_guid",
+                "gis_guid",
+            ],
         ),
         Kind::Accounts => (
             &["house_fias_guid", "premise_number", "account_number"],
-            &["unified_number", "service_id", "gis_guid", "premise_kind", "area", "cadastral_number"],
+            &[
+                "unified_number",
+                "service_id",
+                "gis_guid",
+                "premise_kind",
+                "area",
+                "cadastral_number",
+            ],
         ),
         Kind::Owners => (
             &["house_fias_guid", "premise_number", "full_name"],
             &["birth_date", "snils", "share"],
         ),
         Kind::Meters => (
-            &["house_fias_guid", "premise_number", "serial", "resource", "unit"],
+            &[
+                "house_fias_guid",
+                "premise_number",
+                "serial",
+                "resource",
+                "unit",
+            ],
             &["tariffs", "digits", "next_verification", "root_guid"],
         ),
     }
@@ -137,11 +155,19 @@ fn read_rows(kind: Kind, text: &str) -> Result<Vec<Row>, ImportError> {
                 if record.len() != headers.len() {
                     errors.push(RowError {
                         line,
-                        reason: format!("{} fields, the header has {}", record.len(), headers.len()),
+                        reason: format!(
+                            "{} fields, the header has {}",
+                            record.len(),
+                            headers.len()
+                        ),
                     });
                     continue;
                 }
-                let fields = headers.iter().cloned().zip(record.iter().map(str::to_string)).collect();
+                let fields = headers
+                    .iter()
+                    .cloned()
+                    .zip(record.iter().map(str::to_string))
+                    .collect();
                 rows.push(Row { line, fields });
             }
             Err(e) => errors.push(RowError {
@@ -260,7 +286,9 @@ fn house_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
     )
     .optional()
     .map_err(db)?
-    .ok_or_else(|| format!("no house with FIAS GUID {fias}; import it with `gosdom import houses` first"))
+    .ok_or_else(|| {
+        format!("no house with FIAS GUID {fias}; import it with `gosdom import houses` first")
+    })
 }
 
 fn premise_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
@@ -279,13 +307,23 @@ fn premise_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
 fn house(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
     let inn = row.need("organisation_inn")?;
     if !(inn.len() == 10 || inn.len() == 12) || !inn.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("`organisation_inn` {inn:?} is not an ИНН (10 or 12 digits)"));
+        return Err(format!(
+            "`organisation_inn` {inn:?} is not an ИНН (10 or 12 digits)"
+        ));
     }
     let address = row.need("address")?;
-    let fias = row.get("fias_guid").map(|g| guid(g, "fias_guid")).transpose()?;
-    let gis = row.get("gis_guid").map(|g| guid(g, "gis_guid")).transpose()?;
+    let fias = row
+        .get("fias_guid")
+        .map(|g| guid(g, "fias_guid"))
+        .transpose()?;
+    let gis = row
+        .get("gis_guid")
+        .map(|g| guid(g, "gis_guid"))
+        .transpose()?;
     let org: Option<i64> = tx
-        .query_row("SELECT id FROM organisations WHERE inn = ?1", [inn], |r| r.get(0))
+        .query_row("SELECT id FROM organisations WHERE inn = ?1", [inn], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(db)?;
     let org = match org {
@@ -344,7 +382,9 @@ fn account(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
     let area = row.get("area").map(|a| decimal(a, "area")).transpose()?;
     let kind = row.get("premise_kind").unwrap_or("flat");
     if !["flat", "room", "nonresidential"].contains(&kind) {
-        return Err(format!("`premise_kind` {kind:?} is not flat, room or nonresidential"));
+        return Err(format!(
+            "`premise_kind` {kind:?} is not flat, room or nonresidential"
+        ));
     }
     let unified = row.get("unified_number").map(|u| u.to_uppercase());
     tx.execute(
@@ -388,7 +428,14 @@ fn account(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
             tx.execute(
                 "INSERT INTO accounts (premise_id, number, unified_number, service_id, gis_guid, \
                  created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![premise, account, unified, row.get("service_id"), row.get("gis_guid"), at],
+                params![
+                    premise,
+                    account,
+                    unified,
+                    row.get("service_id"),
+                    row.get("gis_guid"),
+                    at
+                ],
             )
             .map_err(db)?;
             Ok(true)
@@ -405,7 +452,10 @@ fn owner(
 ) -> Result<bool, String> {
     let premise = premise_id(tx, row)?;
     let name = row.need("full_name")?;
-    let birth = row.get("birth_date").map(|b| date(b, "birth_date")).transpose()?;
+    let birth = row
+        .get("birth_date")
+        .map(|b| date(b, "birth_date"))
+        .transpose()?;
     let snils = match row.get("snils") {
         Some(text) => {
             let digits = normalise_snils(text)
@@ -418,17 +468,13 @@ fn owner(
         None => None,
     };
     if snils.is_none() && birth.is_none() {
-        return Err(
-            "give `snils` or `birth_date`: a name alone never proves ownership".into(),
-        );
+        return Err("give `snils` or `birth_date`: a name alone never proves ownership".into());
     }
     let share = row.get("share").unwrap_or("1");
-    let share_ok = share
-        .split_once('/')
-        .map_or_else(
-            || decimal(share, "share").is_ok(),
-            |(a, b)| decimal(a, "share").is_ok() && decimal(b, "share").is_ok() && b != "0",
-        );
+    let share_ok = share.split_once('/').map_or_else(
+        || decimal(share, "share").is_ok(),
+        |(a, b)| decimal(a, "share").is_ok() && decimal(b, "share").is_ok() && b != "0",
+    );
     if !share_ok {
         return Err(format!("`share` {share:?} is not like 1, 1/2 or 0.25"));
     }
@@ -463,7 +509,10 @@ fn meter(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
     let serial = row.need("serial")?;
     let resource = row.need("resource")?;
     if !RESOURCES.contains(&resource) {
-        return Err(format!("`resource` {resource:?} is not one of {}", RESOURCES.join(", ")));
+        return Err(format!(
+            "`resource` {resource:?} is not one of {}",
+            RESOURCES.join(", ")
+        ));
     }
     let unit = row.need("unit")?;
     let small = |name: &str, default: i64, range: std::ops::RangeInclusive<i64>| {
@@ -480,7 +529,10 @@ fn meter(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
         .get("next_verification")
         .map(|d| date(d, "next_verification"))
         .transpose()?;
-    let root = row.get("root_guid").map(|g| guid(g, "root_guid")).transpose()?;
+    let root = row
+        .get("root_guid")
+        .map(|g| guid(g, "root_guid"))
+        .transpose()?;
     let existing: Option<i64> = tx
         .query_row(
             "SELECT id FROM meters WHERE premise_id = ?1 AND serial = ?2 AND resource = ?3",
@@ -504,7 +556,17 @@ fn meter(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
                 "INSERT INTO meters (premise_id, root_guid, serial, resource, tariffs, unit, \
                  digits, next_verification, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                params![premise, root, serial, resource, tariffs, unit, digits, verification, at],
+                params![
+                    premise,
+                    root,
+                    serial,
+                    resource,
+                    tariffs,
+                    unit,
+                    digits,
+                    verification,
+                    at
+                ],
             )
             .map_err(db)?;
             Ok(true)

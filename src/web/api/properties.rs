@@ -15,7 +15,10 @@ use crate::store::ts;
 use crate::web::{ApiError, ApiResult};
 
 #[get("/api/v1/properties")]
-pub async fn list(app: &State<App>, resident: Result<Resident, ApiError>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    app: &State<App>,
+    resident: Result<Resident, ApiError>,
+) -> ApiResult<Json<Value>> {
     let person = resident?.person()?;
     let items = app
         .store
@@ -25,7 +28,11 @@ pub async fn list(app: &State<App>, resident: Result<Resident, ApiError>) -> Api
 }
 
 #[get("/api/v1/properties/<id>")]
-pub async fn card(app: &State<App>, resident: Result<Resident, ApiError>, id: i64) -> ApiResult<Json<Value>> {
+pub async fn card(
+    app: &State<App>,
+    resident: Result<Resident, ApiError>,
+    id: i64,
+) -> ApiResult<Json<Value>> {
     let person = resident?.person()?;
     let card = app
         .store
@@ -36,7 +43,11 @@ pub async fn card(app: &State<App>, resident: Result<Resident, ApiError>, id: i6
 }
 
 #[get("/api/v1/properties/<id>/meters")]
-pub async fn meters(app: &State<App>, resident: Result<Resident, ApiError>, id: i64) -> ApiResult<Json<Value>> {
+pub async fn meters(
+    app: &State<App>,
+    resident: Result<Resident, ApiError>,
+    id: i64,
+) -> ApiResult<Json<Value>> {
     let person = resident?.person()?;
     let meters = app
         .store

@@ -24,7 +24,8 @@ pub struct LaunchBody {
 #[post("/api/v1/session", data = "<body>")]
 pub async fn open_session(app: &State<App>, body: Json<LaunchBody>) -> ApiResult<Json<Value>> {
     let now = app.now();
-    let max_age = time::Duration::seconds(app.config.max.launch_max_age_seconds.min(86_400 * 30) as i64);
+    let max_age =
+        time::Duration::seconds(app.config.max.launch_max_age_seconds.min(86_400 * 30) as i64);
     let checked = launch::verify(&body.init_data, app.bot_token.expose(), now, max_age)
         .map_err(|e| {
             tracing::info!(code = e.code(), "launch data refused");
@@ -47,7 +48,10 @@ pub async fn open_session(app: &State<App>, body: Json<LaunchBody>) -> ApiResult
 
 /// Signs out: the session ends and the MAX user is no longer bound to the person.
 #[delete("/api/v1/session")]
-pub async fn close_session(app: &State<App>, resident: Result<Resident, ApiError>) -> ApiResult<Status> {
+pub async fn close_session(
+    app: &State<App>,
+    resident: Result<Resident, ApiError>,
+) -> ApiResult<Status> {
     let resident = resident?;
     let now = app.now();
     app.store
@@ -61,14 +65,19 @@ pub async fn close_session(app: &State<App>, resident: Result<Resident, ApiError
 
 /// Starts a ЕСИА sign-in: the app sends the browser to the returned `url`.
 #[post("/api/v1/session/esia")]
-pub async fn start_esia(app: &State<App>, resident: Result<Resident, ApiError>) -> ApiResult<Json<Value>> {
+pub async fn start_esia(
+    app: &State<App>,
+    resident: Result<Resident, ApiError>,
+) -> ApiResult<Json<Value>> {
     let resident = resident?;
     let now = app.now();
     let state = app
         .store
         .write(move |tx| signin::start(tx, resident.max_user_id, now))
         .await?;
-    Ok(Json(json!({ "url": format!("/auth/esia/start?state={state}") })))
+    Ok(Json(
+        json!({ "url": format!("/auth/esia/start?state={state}") }),
+    ))
 }
 
 #[derive(Deserialize)]
