@@ -111,3 +111,106 @@ pub fn subject(token: &str, keys: &KeySet, expect: &Expect<'_>) -> Result<String
     };
     Ok(oid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+    use std::process::Command;
+
+    fn rsa_pair(dir: &std::path::Path, name: &str) -> (Vec<u8>, PathBuf) {
+        let private = dir.join(format!("{name}.key"));
+        let public = dir.join(format!("{name}.pub"));
+        let ok = Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+            ])
+            .arg(&private)
+            .status()
+            .unwrap()
+            .success()
+            && Command::new("openssl")
+                .args(["pkey", "-pubout", "-in"])
+                .arg(&private)
+                .arg("-out")
+                .arg(&public)
+                .status()
+                .unwrap()
+                .success();
+        assert!(ok);
+        (std::fs::read(private).unwrap(), public)
+    }
+
+    fn sign(private: &[u8], claims: &Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::RS256),
+            claims,
+            &EncodingKey::from_rsa_pem(private).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn tokens_are_checked_for_key_issuer_client_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, ours_pub) = rsa_pair(dir.path(), "ours");
+        let (other, _) = rsa_pair(dir.path(), "other");
+        let keys = KeySet::from_files(&[ours_pub]).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let expect = Expect {
+            issuer: "http://esia.gosuslugi.ru/",
+            client_id: "GOSDOM",
+            leeway: time::Duration::seconds(60),
+            now,
+        };
+        let claims = |exp: i64, iss: &str, client: &str| json!({"iss": iss, "client_id": client, "exp": exp, "urn:esia:sbj_id": 1000000001_i64});
+        let t = 1_800_000_000;
+        let good = sign(
+            &ours,
+            &claims(t + 3600, "http://esia.gosuslugi.ru/", "GOSDOM"),
+        );
+        assert_eq!(subject(&good, &keys, &expect).unwrap(), "1000000001");
+
+        let within_leeway = sign(
+            &ours,
+            &claims(t - 30, "http://esia.gosuslugi.ru/", "GOSDOM"),
+        );
+        assert!(subject(&within_leeway, &keys, &expect).is_ok());
+
+        let refused = [
+            sign(
+                &ours,
+                &claims(t - 120, "http://esia.gosuslugi.ru/", "GOSDOM"),
+            ),
+            sign(&ours, &claims(t + 3600, "http://evil.example/", "GOSDOM")),
+            sign(
+                &ours,
+                &claims(t + 3600, "http://esia.gosuslugi.ru/", "OTHER"),
+            ),
+            sign(
+                &other,
+                &claims(t + 3600, "http://esia.gosuslugi.ru/", "GOSDOM"),
+            ),
+            sign(
+                &ours,
+                &json!({"iss": "http://esia.gosuslugi.ru/", "client_id": "GOSDOM", "exp": t + 3600}),
+            ),
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims(t + 3600, "http://esia.gosuslugi.ru/", "GOSDOM"),
+                &EncodingKey::from_secret(b"guess"),
+            )
+            .unwrap(),
+        ];
+        for (i, token) in refused.iter().enumerate() {
+            let err = subject(token, &keys, &expect).unwrap_err();
+            assert_eq!(err.code(), "esia_bad_answer", "case {i}: {err}");
+        }
+    }
+}
