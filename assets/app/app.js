@@ -38,7 +38,7 @@ export async function start() {
         return reset('signin', { noLaunch: !token() });
       }
     } catch (error) {
-      return reset('signin', { error: error.message });
+      return reset('signin', { error: error.message, noLaunch: true });
     }
   }
   if (completion) {
