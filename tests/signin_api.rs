@@ -391,3 +391,33 @@ async fn ownership_is_proven_with_an_account_and_premise_number() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0]["number"], "7");
 }
+
+#[rocket::async_test]
+async fn the_object_card_shows_the_house_chat_when_one_is_bound() {
+    let h = harness().await;
+    let token = signed_in(&h, 51, "1000000002").await;
+    let (_, list) = h.get("/api/v1/properties", &token).await;
+    let property = &list["items"][0];
+    let store = gosdom::store::Store::open(&gosdom::store::Options {
+        data_dir: h.dir.path().to_path_buf(),
+        synchronous: gosdom::config::Synchronous::Normal,
+        pool_size: 1,
+    })
+    .unwrap();
+    let house = property["house_id"].as_i64().unwrap();
+    store
+        .write_blocking(|tx| {
+            tx.execute(
+                "UPDATE houses SET max_chat_id = -7001 WHERE id = ?1",
+                [house],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let (status, card) = h
+        .get(&format!("/api/v1/properties/{}", property["id"]), &token)
+        .await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(card["house_chat"]["chat_id"], -7001);
+    assert!(card["house_chat"]["link"].is_null());
+}
