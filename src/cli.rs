@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|max|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|version]`.
 
 use std::path::PathBuf;
 
@@ -43,6 +43,14 @@ pub enum Command {
     Max {
         #[command(subcommand)]
         action: MaxAction,
+    },
+    /// Import the УО's register from CSV (formats in docs/import.md): all rows or none.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: crate::connectors::registry::import::Kind,
+        /// The CSV file (UTF-8, comma or semicolon separated, with a header row).
+        file: PathBuf,
     },
     /// Print the version.
     Version,

@@ -158,6 +158,10 @@ pub struct Max {
     pub mode: MaxMode,
     /// Extra CA certificate (PEM) to trust for the Bot API, e.g. the Минцифры root.
     pub ca_file: Option<PathBuf>,
+    /// Seconds a mini-app's launch data stays valid for opening a session.
+    pub launch_max_age_seconds: u64,
+    /// Hours a mini-app session lasts.
+    pub session_hours: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +182,11 @@ pub struct Esia {
     pub scopes: String,
     /// Seconds allowed for clock skew when checking token times.
     pub leeway_seconds: u64,
+    /// PEM public keys (RSA for RS256, EC for ES256) that may sign ЕСИА's tokens; list
+    /// the old and the new key while ЕСИА rotates them.
+    pub token_key_files: Vec<PathBuf>,
+    /// The `iss` ЕСИА writes in its tokens. Empty: `http://<host of base_url>/`.
+    pub token_issuer: String,
     /// How `client_secret` is signed.
     pub signer: Signer,
 }
@@ -353,6 +362,8 @@ impl Default for Max {
             bot_id: 0,
             mode: MaxMode::Webhook,
             ca_file: None,
+            launch_max_age_seconds: 3600,
+            session_hours: 12,
         }
     }
 }
@@ -362,8 +373,10 @@ impl Default for Esia {
         Esia {
             base_url: String::new(),
             client_id: String::new(),
-            scopes: "openid fullname birthdate snils".into(),
+            scopes: "openid fullname birthdate snils addresses".into(),
             leeway_seconds: 60,
+            token_key_files: Vec::new(),
+            token_issuer: String::new(),
             signer: Signer::default(),
         }
     }
@@ -604,7 +617,10 @@ fn collect_unknown(
 fn is_list_or_map(key: &str) -> bool {
     matches!(
         key,
-        "server.trusted_proxies" | "esia.signer.command" | "gis.signer.command"
+        "server.trusted_proxies"
+            | "esia.signer.command"
+            | "gis.signer.command"
+            | "esia.token_key_files"
     )
 }
 
@@ -775,6 +791,13 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "gis.sync_hour",
             format!("{} is not an hour", config.gis.sync_hour),
             "use 0–23",
+        ));
+    }
+    if config.max.launch_max_age_seconds == 0 || config.max.session_hours == 0 {
+        return Err(invalid(
+            "max.launch_max_age_seconds",
+            "launch data and sessions must live longer than 0",
+            "use the defaults 3600 and 12 (max.session_hours)",
         ));
     }
     if config.storage.pool_size == 0 {

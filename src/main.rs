@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             MaxAction::Subscribe => gosdom::bot::cli::subscribe(&loaded.config),
             MaxAction::Status => gosdom::bot::cli::status(&loaded.config),
         },
+        Command::Import { kind, file } => import(&loaded.config, kind, &file),
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };
@@ -79,6 +80,40 @@ fn backup(config: &config::Config, file: &std::path::Path) -> anyhow::Result<()>
     store.backup(file)?;
     println!("backup written to {}", file.display());
     Ok(())
+}
+
+fn import(
+    config: &config::Config,
+    kind: gosdom::connectors::registry::import::Kind,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use gosdom::connectors::registry::import::{import_file, ImportError};
+    let store = store::Store::open(&store_options(config))?;
+    let key = gosdom::keys::load_or_create(
+        &config.registry.snils_key,
+        &config.storage.data_dir,
+        "snils_key",
+    )?;
+    let now = time::OffsetDateTime::now_utc();
+    match import_file(&store, kind, file, &key, now) {
+        Ok(report) => {
+            println!(
+                "imported {} row(s) from {}: {} new, {} updated",
+                report.rows,
+                file.display(),
+                report.created,
+                report.updated
+            );
+            Ok(())
+        }
+        Err(ImportError::Rows(rows)) => {
+            for row in &rows {
+                eprintln!("{}: line {}: {}", file.display(), row.line, row.reason);
+            }
+            anyhow::bail!("nothing was imported: {} row(s) have errors", rows.len())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn serve(config: config::Config) -> anyhow::Result<()> {

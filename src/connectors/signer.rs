@@ -78,9 +78,13 @@ fn run(argv: &[String], stdin: &[u8]) -> Result<Vec<u8>, SignerError> {
         .spawn()
         .map_err(|e| SignerError::Command(format!("cannot start {program}: {e}")))?;
     if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin)
-            .map_err(|e| SignerError::Command(e.to_string()))?;
+        // A program that exits without reading its input is judged by its exit status.
+        match input.write_all(stdin) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(SignerError::Command(e.to_string()))
+            }
+            _ => {}
+        }
     }
     let out = child
         .wait_with_output()

@@ -85,6 +85,11 @@ const HOUSES: [DemoHouse; 3] = [
     },
 ];
 
+/// The FIAS GUID of demo house `index` (0–2), for the sandbox gateway.
+pub fn house_fias(index: usize) -> Option<&'static str> {
+    HOUSES.get(index).map(|h| h.fias)
+}
+
 const SURNAMES: [&str; 12] = [
     "Петров",
     "Соколов",

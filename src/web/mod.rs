@@ -1,7 +1,9 @@
 //! The HTTP face: one function builds the Rocket instance from an [`App`]; `main` and the
 //! tests both use it.
 
+pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod bot;
 pub mod client_ip;
 pub mod dev;
@@ -68,9 +70,23 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::shared_file
             ],
         )
-        .mount("/", routes![bot::webhook]);
+        .mount("/", routes![bot::webhook])
+        .mount("/", api::routes())
+        .mount("/", routes![auth::start, auth::callback]);
     let rocket = if sandbox {
         rocket.mount("/", routes![dev::index])
+    } else {
+        rocket
+    };
+    // The sandbox ЕСИА serves only in sandbox mode without a real ЕСИА address.
+    let rocket = if sandbox && app.config.esia.base_url.is_empty() {
+        rocket.mount(
+            "/",
+            routes![
+                crate::sandbox::esia::login_page,
+                crate::sandbox::esia::login_submit
+            ],
+        )
     } else {
         rocket
     };

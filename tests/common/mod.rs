@@ -139,4 +139,8 @@ impl Drop for Server {
 }
 
 mod max;
+#[allow(unused_imports)]
 pub use max::*;
+mod resident;
+#[allow(unused_imports)]
+pub use resident::*;
