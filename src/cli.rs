@@ -35,8 +35,19 @@ pub enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+    /// ГИС ЖКХ exchange.
+    Gis {
+        #[command(subcommand)]
+        command: GisCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GisCommand {
+    /// Sync houses, premises, accounts and meters from ГИС ЖКХ now.
+    Sync,
 }
 
 /// Flags that override config keys for one run.

@@ -192,6 +192,14 @@ pub struct Gis {
     pub org_ppa_guid: String,
     /// Hour of the day (server time, 0–23) when the nightly sync runs.
     pub sync_hour: u8,
+    /// Send `IsOperatorSignature` in the header: messages are signed with the information
+    /// system operator's key rather than the УО's own.
+    pub operator_signature: bool,
+    /// Seconds to wait for one HTTP answer from ГИС ЖКХ.
+    pub timeout_seconds: u64,
+    /// Seconds between `getState` polls: the first after the first value, and so on; the
+    /// last value repeats. The official schedule; shorten it only for tests.
+    pub poll_seconds: Vec<u64>,
     /// How messages are signed.
     pub signer: Signer,
 }
@@ -375,6 +383,9 @@ impl Default for Gis {
             base_url: String::new(),
             org_ppa_guid: String::new(),
             sync_hour: 3,
+            operator_signature: false,
+            timeout_seconds: 60,
+            poll_seconds: vec![10, 60, 300, 900, 1800],
             signer: Signer::default(),
         }
     }
@@ -604,7 +615,10 @@ fn collect_unknown(
 fn is_list_or_map(key: &str) -> bool {
     matches!(
         key,
-        "server.trusted_proxies" | "esia.signer.command" | "gis.signer.command"
+        "server.trusted_proxies"
+            | "esia.signer.command"
+            | "gis.signer.command"
+            | "gis.poll_seconds"
     )
 }
 

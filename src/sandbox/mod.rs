@@ -1,3 +1,5 @@
 //! Sandbox mode: demo data and, as they arrive, the simulated MAX, ЕСИА and ГИС ЖКХ.
 
 pub mod demo;
+pub mod gis;
+pub mod gis_xml;

@@ -43,7 +43,8 @@ fn rocket_figment(app: &App, secret_key: &str) -> Figment {
 /// Builds the web server for `app`. `secret_key` signs console cookies.
 pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     health::prometheus();
-    rocket::custom(rocket_figment(&app, secret_key))
+    let sandbox = app.config.is_sandbox();
+    let rocket = rocket::custom(rocket_figment(&app, secret_key))
         // Our own headers replace Shield's: its X-Frame-Options would break the mini-app.
         .attach(Shield::new())
         .attach(fairings::SecurityHeaders::new())
@@ -60,5 +61,12 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::shared_file
             ],
         )
-        .manage(app)
+        .manage(app);
+    if sandbox {
+        rocket
+            .mount(crate::sandbox::gis::MOUNT, crate::sandbox::gis::routes())
+            .manage(crate::sandbox::gis::SandboxGis::default())
+    } else {
+        rocket
+    }
 }
