@@ -290,3 +290,83 @@ fn after_a_restart_between_ack_and_result_the_same_message_is_polled_and_not_sen
     assert!(mock.seen().iter().filter(|s| s.action == "getState")
         .all(|s| s.polled_guid() == "44444444-4444-4444-8444-444444444444"));
 }
+
+/// Stands in for the readings domain: marks each reading by its TransportGUID.
+struct Readings;
+
+impl engine::Consumer for Readings {
+    fn on_result(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        _message_id: i64,
+        _reference: &str,
+        result: engine::MessageResult<'_>,
+    ) -> gosdom::store::Result<()> {
+        if let engine::MessageResult::Items(items) = result {
+            for (transport, item) in items {
+                let (status, error) = match item {
+                    ItemResult::Accepted { .. } => ("confirmed", None),
+                    ItemResult::Rejected { code, message } => ("rejected", Some(format!("{code}: {message}"))),
+                };
+                tx.execute(
+                    "UPDATE readings SET status = ?2, error = ?3 WHERE transport_guid = ?1",
+                    rusqlite::params![transport, status, error],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn per_item_errors_reach_the_right_reading() {
+    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| match req.action.as_str() {
+        "importMeteringDeviceValues" => (200, gis_xml::ack("55555555-5555-4555-8555-555555555555", &req.message_guid())),
+        _ => {
+            let import = all.iter().find(|s| s.action == "importMeteringDeviceValues").unwrap();
+            (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 3, &results_for(import, true)))
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let values = vec![reading(false), reading(true), reading(false)];
+    store
+        .write_blocking(|tx| {
+            tx.execute_batch(
+                "INSERT INTO organisations (name, inn, ogrn, created_at, updated_at) VALUES ('УО', '1', '1', 'n', 'n');
+                 INSERT INTO houses (organisation_id, address, created_at, updated_at) VALUES (1, 'Дом', 'n', 'n');
+                 INSERT INTO premises (house_id, number, created_at, updated_at) VALUES (1, '1', 'n', 'n');
+                 INSERT INTO meters (premise_id, serial, resource, unit, created_at, updated_at) VALUES (1, 's', 'cold_water', 'm3', 'n', 'n');",
+            )?;
+            for v in &values {
+                tx.execute(
+                    "INSERT INTO readings (meter_id, t1, taken_on, source, status, transport_guid, created_at, updated_at) \
+                     VALUES (1, ?1, '2026-11-23', 'resident', 'sent', ?2, 'n', 'n')",
+                    rusqlite::params![v.t1, v.transport_guid.to_string()],
+                )?;
+            }
+            gosdom::connectors::gis::import_metering_device_values(tx, &values, ("readings", "batch-1"), time::OffsetDateTime::now_utc())
+        })
+        .unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let mut jobs = Jobs::new(store.clone(), clock.clone());
+    jobs.register(
+        engine::JOB_KIND,
+        Arc::new(Engine::new(store.clone(), client(&mock.url), clock, vec![0]).with_consumer("readings", Arc::new(Readings))),
+    );
+    rt.spawn(async move { jobs.spawn().await });
+    let status = |i: usize| -> (String, Option<String>) {
+        store.conn().unwrap().query_row(
+            "SELECT status, error FROM readings WHERE transport_guid = ?1",
+            [values[i].transport_guid.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        ).unwrap()
+    };
+    wait_for("the readings to be marked", 20, || status(0).0 != "sent");
+    // The mock rejects the first TransportGUID of the message: the first reading.
+    assert_eq!(status(0), ("rejected".into(), Some("SRV008001: Показания меньше предыдущих".into())));
+    assert_eq!(status(1).0, "confirmed");
+    assert_eq!(status(2).0, "confirmed");
+}

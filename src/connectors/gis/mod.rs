@@ -155,6 +155,30 @@ pub fn org_ppa_guid(config: &Config) -> String {
     }
 }
 
+/// Queues readings for ГИС ЖКХ `importMeteringDeviceValues`, inside the caller's
+/// transaction (wake the outbox after commit): split into messages of at most 1000 devices,
+/// each sent, acknowledged and polled by the [`engine`]. The per-item results, keyed by each
+/// value's TransportGUID, reach the [`engine::Consumer`] registered under `consumer.0` with
+/// `consumer.1` as its reference. Returns the message ids.
+pub fn import_metering_device_values(
+    tx: &rusqlite::Connection,
+    values: &[MeterValue],
+    consumer: (&str, &str),
+    now: time::OffsetDateTime,
+) -> crate::store::Result<Vec<i64>> {
+    ops::metering::batches(values)
+        .into_iter()
+        .map(|batch| {
+            engine::submit(
+                tx,
+                &engine::Operation::ImportMeteringDeviceValues { values: batch },
+                Some(consumer),
+                now,
+            )
+        })
+        .collect()
+}
+
 /// Shared handle used by jobs and commands.
 pub type SharedClient = Arc<Client>;
 
