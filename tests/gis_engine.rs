@@ -140,18 +140,37 @@ fn results_for(import: &Seen, reject_first: bool) -> String {
 
 #[test]
 fn ack_then_get_state_then_per_item_results_keyed_by_transport_guid() {
-    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| match req.action.as_str() {
-        "importMeteringDeviceValues" => (200, gis_xml::ack("11111111-1111-4111-8111-111111111111", &req.message_guid())),
-        "getState" => {
-            let polls = all.iter().filter(|s| s.action == "getState").count();
-            if polls < 3 {
-                (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 2, ""))
-            } else {
-                let import = all.iter().find(|s| s.action == "importMeteringDeviceValues").unwrap();
-                (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 3, &results_for(import, true)))
+    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| {
+        match req.action.as_str() {
+            "importMeteringDeviceValues" => (
+                200,
+                gis_xml::ack("11111111-1111-4111-8111-111111111111", &req.message_guid()),
+            ),
+            "getState" => {
+                let polls = all.iter().filter(|s| s.action == "getState").count();
+                if polls < 3 {
+                    (
+                        200,
+                        gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 2, ""),
+                    )
+                } else {
+                    let import = all
+                        .iter()
+                        .find(|s| s.action == "importMeteringDeviceValues")
+                        .unwrap();
+                    (
+                        200,
+                        gis_xml::state(
+                            Service::DeviceMetering,
+                            &req.polled_guid(),
+                            3,
+                            &results_for(import, true),
+                        ),
+                    )
+                }
             }
+            _ => (500, gis_xml::fault("INT000000", "unexpected")),
         }
-        _ => (500, gis_xml::fault("INT000000", "unexpected")),
     }));
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
@@ -163,7 +182,10 @@ fn ack_then_get_state_then_per_item_results_keyed_by_transport_guid() {
 
     let m = state(&store, id);
     assert_eq!(m.state, "done", "{:?}", m.error);
-    assert_eq!(m.ack_guid.as_deref(), Some("11111111-1111-4111-8111-111111111111"));
+    assert_eq!(
+        m.ack_guid.as_deref(),
+        Some("11111111-1111-4111-8111-111111111111")
+    );
     let items: std::collections::BTreeMap<String, ItemResult> =
         serde_json::from_str(m.result.as_deref().unwrap()).unwrap();
     assert_eq!(
@@ -173,26 +195,55 @@ fn ack_then_get_state_then_per_item_results_keyed_by_transport_guid() {
             message: "Показания меньше предыдущих".into()
         }
     );
-    assert!(matches!(items[&second.transport_guid.to_string()], ItemResult::Accepted { .. }));
+    assert!(matches!(
+        items[&second.transport_guid.to_string()],
+        ItemResult::Accepted { .. }
+    ));
     assert_eq!(mock.count("importMeteringDeviceValues"), 1);
-    assert!(mock.seen().iter().filter(|s| s.action == "getState")
+    assert!(mock
+        .seen()
+        .iter()
+        .filter(|s| s.action == "getState")
         .all(|s| s.polled_guid() == "11111111-1111-4111-8111-111111111111"));
-    assert!(mock.seen().iter().all(|s| s.path == Service::DeviceMetering.path()));
+    assert!(mock
+        .seen()
+        .iter()
+        .all(|s| s.path == Service::DeviceMetering.path()));
 }
 
 #[test]
 fn an_expired_message_is_rebuilt_with_a_new_message_guid() {
-    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| match req.action.as_str() {
-        "importMeteringDeviceValues" => {
-            if all.iter().filter(|s| s.action == req.action).count() == 1 {
-                (500, gis_xml::fault("EXP001000", "Истек срок действия сообщения"))
-            } else {
-                (200, gis_xml::ack("22222222-2222-4222-8222-222222222222", &req.message_guid()))
+    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| {
+        match req.action.as_str() {
+            "importMeteringDeviceValues" => {
+                if all.iter().filter(|s| s.action == req.action).count() == 1 {
+                    (
+                        500,
+                        gis_xml::fault("EXP001000", "Истек срок действия сообщения"),
+                    )
+                } else {
+                    (
+                        200,
+                        gis_xml::ack("22222222-2222-4222-8222-222222222222", &req.message_guid()),
+                    )
+                }
             }
-        }
-        _ => {
-            let import = all.iter().rev().find(|s| s.action == "importMeteringDeviceValues").unwrap();
-            (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 3, &results_for(import, false)))
+            _ => {
+                let import = all
+                    .iter()
+                    .rev()
+                    .find(|s| s.action == "importMeteringDeviceValues")
+                    .unwrap();
+                (
+                    200,
+                    gis_xml::state(
+                        Service::DeviceMetering,
+                        &req.polled_guid(),
+                        3,
+                        &results_for(import, false),
+                    ),
+                )
+            }
         }
     }));
     let dir = tempfile::tempdir().unwrap();
@@ -202,16 +253,30 @@ fn an_expired_message_is_rebuilt_with_a_new_message_guid() {
     wait_for("the result", 20, || finished(&store, id));
 
     assert_eq!(state(&store, id).state, "done");
-    let sends: Vec<Seen> = mock.seen().into_iter().filter(|s| s.action == "importMeteringDeviceValues").collect();
+    let sends: Vec<Seen> = mock
+        .seen()
+        .into_iter()
+        .filter(|s| s.action == "importMeteringDeviceValues")
+        .collect();
     assert_eq!(sends.len(), 2);
-    assert_ne!(sends[0].message_guid(), sends[1].message_guid(), "a rebuilt message has a new MessageGUID");
-    assert_eq!(state(&store, id).message_guid.unwrap(), sends[1].message_guid());
+    assert_ne!(
+        sends[0].message_guid(),
+        sends[1].message_guid(),
+        "a rebuilt message has a new MessageGUID"
+    );
+    assert_eq!(
+        state(&store, id).message_guid.unwrap(),
+        sends[1].message_guid()
+    );
 }
 
 #[test]
 fn an_access_fault_stops_with_a_clear_operator_error() {
     let mock = Mock::start(Arc::new(|_req: &Seen, _all: &[Seen]| {
-        (500, gis_xml::fault("AUT011003", "Доступ запрещен: нет прав для операции"))
+        (
+            500,
+            gis_xml::fault("AUT011003", "Доступ запрещен: нет прав для операции"),
+        )
     }));
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
@@ -223,27 +288,62 @@ fn an_access_fault_stops_with_a_clear_operator_error() {
     assert_eq!(m.state, "failed");
     assert_eq!(m.error_code.as_deref(), Some("AUT011003"));
     let error = m.error.unwrap();
-    assert!(error.contains("AUT011003") && error.contains("gis.org_ppa_guid"), "{error}");
+    assert!(
+        error.contains("AUT011003") && error.contains("gis.org_ppa_guid"),
+        "{error}"
+    );
     assert!(error.contains("will not be retried"), "{error}");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(mock.count("importMeteringDeviceValues"), 1, "a refused message is not sent again");
-    let outbox: String = store.conn().unwrap()
-        .query_row("SELECT state FROM outbox WHERE idempotency_key = ?1", [format!("gis.message:{id}")], |r| r.get(0))
+    assert_eq!(
+        mock.count("importMeteringDeviceValues"),
+        1,
+        "a refused message is not sent again"
+    );
+    let outbox: String = store
+        .conn()
+        .unwrap()
+        .query_row(
+            "SELECT state FROM outbox WHERE idempotency_key = ?1",
+            [format!("gis.message:{id}")],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(outbox, "failed");
 }
 
 #[test]
 fn nothing_to_export_is_an_empty_result() {
-    let mock = Mock::start(Arc::new(|req: &Seen, _all: &[Seen]| match req.action.as_str() {
-        "exportAccountData" => (200, gis_xml::ack("33333333-3333-4333-8333-333333333333", &req.message_guid())),
-        _ => (200, gis_xml::state(Service::HouseManagement, &req.polled_guid(), 3,
-            &gis_xml::error_message("INT002012", "Нет объектов для экспорта"))),
+    let mock = Mock::start(Arc::new(|req: &Seen, _all: &[Seen]| {
+        match req.action.as_str() {
+            "exportAccountData" => (
+                200,
+                gis_xml::ack("33333333-3333-4333-8333-333333333333", &req.message_guid()),
+            ),
+            _ => (
+                200,
+                gis_xml::state(
+                    Service::HouseManagement,
+                    &req.polled_guid(),
+                    3,
+                    &gis_xml::error_message("INT002012", "Нет объектов для экспорта"),
+                ),
+            ),
+        }
     }));
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let id = store.write_blocking(|tx| engine::submit(tx, &Operation::ExportAccountData {
-        fias_house_guid: "6f0ae8b5-3d1c-4b8e-9c2a-1d5f7e9a0b11".into() }, None, time::OffsetDateTime::now_utc())).unwrap();
+    let id = store
+        .write_blocking(|tx| {
+            engine::submit(
+                tx,
+                &Operation::ExportAccountData {
+                    fias_house_guid: "6f0ae8b5-3d1c-4b8e-9c2a-1d5f7e9a0b11".into(),
+                },
+                None,
+                time::OffsetDateTime::now_utc(),
+            )
+        })
+        .unwrap();
     let _rt = worker(&store, &mock.url);
     wait_for("the result", 20, || finished(&store, id));
     let m = state(&store, id);
@@ -255,14 +355,33 @@ fn nothing_to_export_is_an_empty_result() {
 fn after_a_restart_between_ack_and_result_the_same_message_is_polled_and_not_sent_again() {
     let ready = Arc::new(AtomicBool::new(false));
     let flag = ready.clone();
-    let mock = Mock::start(Arc::new(move |req: &Seen, all: &[Seen]| match req.action.as_str() {
-        "importMeteringDeviceValues" => (200, gis_xml::ack("44444444-4444-4444-8444-444444444444", &req.message_guid())),
-        _ => {
-            if flag.load(Ordering::SeqCst) {
-                let import = all.iter().find(|s| s.action == "importMeteringDeviceValues").unwrap();
-                (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 3, &results_for(import, false)))
-            } else {
-                (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 2, ""))
+    let mock = Mock::start(Arc::new(move |req: &Seen, all: &[Seen]| {
+        match req.action.as_str() {
+            "importMeteringDeviceValues" => (
+                200,
+                gis_xml::ack("44444444-4444-4444-8444-444444444444", &req.message_guid()),
+            ),
+            _ => {
+                if flag.load(Ordering::SeqCst) {
+                    let import = all
+                        .iter()
+                        .find(|s| s.action == "importMeteringDeviceValues")
+                        .unwrap();
+                    (
+                        200,
+                        gis_xml::state(
+                            Service::DeviceMetering,
+                            &req.polled_guid(),
+                            3,
+                            &results_for(import, false),
+                        ),
+                    )
+                } else {
+                    (
+                        200,
+                        gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 2, ""),
+                    )
+                }
             }
         }
     }));
@@ -286,8 +405,15 @@ fn after_a_restart_between_ack_and_result_the_same_message_is_polled_and_not_sen
     wait_for("the result after the restart", 20, || finished(&store, id));
 
     assert_eq!(state(&store, id).state, "done");
-    assert_eq!(mock.count("importMeteringDeviceValues"), 1, "the import was not sent again");
-    assert!(mock.seen().iter().filter(|s| s.action == "getState")
+    assert_eq!(
+        mock.count("importMeteringDeviceValues"),
+        1,
+        "the import was not sent again"
+    );
+    assert!(mock
+        .seen()
+        .iter()
+        .filter(|s| s.action == "getState")
         .all(|s| s.polled_guid() == "44444444-4444-4444-8444-444444444444"));
 }
 
@@ -306,7 +432,9 @@ impl engine::Consumer for Readings {
             for (transport, item) in items {
                 let (status, error) = match item {
                     ItemResult::Accepted { .. } => ("confirmed", None),
-                    ItemResult::Rejected { code, message } => ("rejected", Some(format!("{code}: {message}"))),
+                    ItemResult::Rejected { code, message } => {
+                        ("rejected", Some(format!("{code}: {message}")))
+                    }
                 };
                 tx.execute(
                     "UPDATE readings SET status = ?2, error = ?3 WHERE transport_guid = ?1",
@@ -320,11 +448,27 @@ impl engine::Consumer for Readings {
 
 #[test]
 fn per_item_errors_reach_the_right_reading() {
-    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| match req.action.as_str() {
-        "importMeteringDeviceValues" => (200, gis_xml::ack("55555555-5555-4555-8555-555555555555", &req.message_guid())),
-        _ => {
-            let import = all.iter().find(|s| s.action == "importMeteringDeviceValues").unwrap();
-            (200, gis_xml::state(Service::DeviceMetering, &req.polled_guid(), 3, &results_for(import, true)))
+    let mock = Mock::start(Arc::new(|req: &Seen, all: &[Seen]| {
+        match req.action.as_str() {
+            "importMeteringDeviceValues" => (
+                200,
+                gis_xml::ack("55555555-5555-4555-8555-555555555555", &req.message_guid()),
+            ),
+            _ => {
+                let import = all
+                    .iter()
+                    .find(|s| s.action == "importMeteringDeviceValues")
+                    .unwrap();
+                (
+                    200,
+                    gis_xml::state(
+                        Service::DeviceMetering,
+                        &req.polled_guid(),
+                        3,
+                        &results_for(import, true),
+                    ),
+                )
+            }
         }
     }));
     let dir = tempfile::tempdir().unwrap();
@@ -349,24 +493,41 @@ fn per_item_errors_reach_the_right_reading() {
         })
         .unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let clock: SharedClock = Arc::new(SystemClock);
     let mut jobs = Jobs::new(store.clone(), clock.clone());
     jobs.register(
         engine::JOB_KIND,
-        Arc::new(Engine::new(store.clone(), client(&mock.url), clock, vec![0]).with_consumer("readings", Arc::new(Readings))),
+        Arc::new(
+            Engine::new(store.clone(), client(&mock.url), clock, vec![0])
+                .with_consumer("readings", Arc::new(Readings)),
+        ),
     );
     rt.spawn(async move { jobs.spawn().await });
     let status = |i: usize| -> (String, Option<String>) {
-        store.conn().unwrap().query_row(
-            "SELECT status, error FROM readings WHERE transport_guid = ?1",
-            [values[i].transport_guid.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        ).unwrap()
+        store
+            .conn()
+            .unwrap()
+            .query_row(
+                "SELECT status, error FROM readings WHERE transport_guid = ?1",
+                [values[i].transport_guid.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
     };
     wait_for("the readings to be marked", 20, || status(0).0 != "sent");
     // The mock rejects the first TransportGUID of the message: the first reading.
-    assert_eq!(status(0), ("rejected".into(), Some("SRV008001: Показания меньше предыдущих".into())));
+    assert_eq!(
+        status(0),
+        (
+            "rejected".into(),
+            Some("SRV008001: Показания меньше предыдущих".into())
+        )
+    );
     assert_eq!(status(1).0, "confirmed");
     assert_eq!(status(2).0, "confirmed");
 }

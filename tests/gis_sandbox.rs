@@ -55,7 +55,13 @@ async fn the_sandbox_answers_like_gis_zhkh() {
 
     // A valid export of a demo house: Ack now, the demo data after a short delay.
     let fias = "6f0ae8b5-3d1c-4b8e-9c2a-1d5f7e9a0b11";
-    let (status, ack) = post(&client, Service::HouseManagement, "exportHouseData", envelope(&house::export_house(fias))).await;
+    let (status, ack) = post(
+        &client,
+        Service::HouseManagement,
+        "exportHouseData",
+        envelope(&house::export_house(fias)),
+    )
+    .await;
     assert_eq!(status, Status::Ok);
     let ack_guid = ack.find("Ack").unwrap().text_of("MessageGUID").unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -85,9 +91,24 @@ async fn the_sandbox_answers_like_gis_zhkh() {
     }])
     .unwrap();
     bad.body = bad.body.leaf("dm:Unexpected", "1e5");
-    let (status, fault) = post(&client, Service::DeviceMetering, "importMeteringDeviceValues", envelope(&bad)).await;
+    let (status, fault) = post(
+        &client,
+        Service::DeviceMetering,
+        "importMeteringDeviceValues",
+        envelope(&bad),
+    )
+    .await;
     assert_eq!(status, Status::InternalServerError);
-    assert_eq!(fault.find("Fault").unwrap().find("Fault").unwrap().text_of("ErrorCode").unwrap(), "FMT001300");
+    assert_eq!(
+        fault
+            .find("Fault")
+            .unwrap()
+            .find("Fault")
+            .unwrap()
+            .text_of("ErrorCode")
+            .unwrap(),
+        "FMT001300"
+    );
 
     // An injected fault answers the next send.
     let injected = client
@@ -97,14 +118,30 @@ async fn the_sandbox_answers_like_gis_zhkh() {
         .dispatch()
         .await;
     assert_eq!(injected.status(), Status::NoContent);
-    let (status, fault) = post(&client, Service::HouseManagement, "exportHouseData", envelope(&house::export_house(fias))).await;
+    let (status, fault) = post(
+        &client,
+        Service::HouseManagement,
+        "exportHouseData",
+        envelope(&house::export_house(fias)),
+    )
+    .await;
     assert_eq!(status, Status::InternalServerError);
     assert!(format!("{fault:?}").contains("EXP001000"));
 
     // /dev/gis shows what arrived, newest first.
-    let seen = client.get("/dev/gis/").dispatch().await.into_string().await.unwrap();
+    let seen = client
+        .get("/dev/gis/")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
     let seen: serde_json::Value = serde_json::from_str(&seen).unwrap();
     assert_eq!(seen[0]["answer"], "fault EXP001000");
     assert_eq!(seen[1]["valid"], false);
-    assert!(seen.as_array().unwrap().iter().any(|r| r["operation"] == "getState"));
+    assert!(seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["operation"] == "getState"));
 }

@@ -17,7 +17,9 @@ use gosdom::connectors::signer::OpensslSigner;
 use uuid::Uuid;
 
 fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}",
@@ -40,12 +42,31 @@ fn require_gost_engine() {
 
 fn make_key(dir: &Path) {
     run(Command::new("openssl").current_dir(dir).args([
-        "genpkey", "-engine", "gost", "-algorithm", "gost2012_256", "-pkeyopt", "paramset:A",
-        "-out", "key.pem",
+        "genpkey",
+        "-engine",
+        "gost",
+        "-algorithm",
+        "gost2012_256",
+        "-pkeyopt",
+        "paramset:A",
+        "-out",
+        "key.pem",
     ]));
     run(Command::new("openssl").current_dir(dir).args([
-        "req", "-engine", "gost", "-new", "-x509", "-md_gost12_256", "-key", "key.pem",
-        "-out", "cert.pem", "-days", "30", "-subj", "/CN=gosdom test/O=УК Тест",
+        "req",
+        "-engine",
+        "gost",
+        "-new",
+        "-x509",
+        "-md_gost12_256",
+        "-key",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=gosdom test/O=УК Тест",
     ]));
     let pubkey = run(Command::new("openssl").current_dir(dir).args([
         "x509", "-engine", "gost", "-in", "cert.pem", "-pubkey", "-noout",
@@ -62,7 +83,9 @@ fn exc_c14n(dir: &Path, name: &str, xml: &str) -> Vec<u8> {
 fn gost_digest_b64(dir: &Path, name: &str, data: &[u8]) -> String {
     let file = dir.join(name);
     std::fs::write(&file, data).unwrap();
-    let digest = run(Command::new("openssl").args(["dgst", "-engine", "gost", "-md_gost12_256", "-binary"]).arg(&file));
+    let digest = run(Command::new("openssl")
+        .args(["dgst", "-engine", "gost", "-md_gost12_256", "-binary"])
+        .arg(&file));
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
@@ -115,8 +138,17 @@ fn a_signed_envelope_verifies_with_openssl_and_xmllint() {
     assert_eq!(gost_digest_b64(d, "body.c14n", &canonical), digests[0]);
 
     // Reference 2: the XAdES signed properties, canonicalised in place by xmllint.
-    let props_id = parsed.children[0].find("SignedProperties").unwrap().attr("Id").unwrap().to_string();
-    let props = between(element, "<xades:SignedProperties", "</xades:SignedProperties>");
+    let props_id = parsed.children[0]
+        .find("SignedProperties")
+        .unwrap()
+        .attr("Id")
+        .unwrap()
+        .to_string();
+    let props = between(
+        element,
+        "<xades:SignedProperties",
+        "</xades:SignedProperties>",
+    );
     let standalone = props.replacen(
         "<xades:SignedProperties",
         "<xades:SignedProperties xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"",
@@ -124,7 +156,10 @@ fn a_signed_envelope_verifies_with_openssl_and_xmllint() {
     );
     assert!(standalone.contains(&props_id));
     let canonical_props = exc_c14n(d, "props.xml", &standalone);
-    assert_eq!(gost_digest_b64(d, "props.c14n", &canonical_props), digests[1]);
+    assert_eq!(
+        gost_digest_b64(d, "props.c14n", &canonical_props),
+        digests[1]
+    );
 
     // The signature over the canonical SignedInfo, checked by openssl with the public key.
     let info = between(element, "<ds:SignedInfo", "</ds:SignedInfo>").replacen(
@@ -135,10 +170,20 @@ fn a_signed_envelope_verifies_with_openssl_and_xmllint() {
     let canonical_info = exc_c14n(d, "info.xml", &info);
     std::fs::write(d.join("info.c14n"), &canonical_info).unwrap();
     let value = parsed.children[0].text_of("SignatureValue").unwrap();
-    let sig = base64::engine::general_purpose::STANDARD.decode(value).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .unwrap();
     std::fs::write(d.join("sig.bin"), &sig).unwrap();
     let out = run(Command::new("openssl").current_dir(d).args([
-        "dgst", "-engine", "gost", "-md_gost12_256", "-verify", "pub.pem", "-signature", "sig.bin", "info.c14n",
+        "dgst",
+        "-engine",
+        "gost",
+        "-md_gost12_256",
+        "-verify",
+        "pub.pem",
+        "-signature",
+        "sig.bin",
+        "info.c14n",
     ]));
     assert!(String::from_utf8_lossy(&out).contains("Verified OK"));
 
@@ -148,7 +193,12 @@ fn a_signed_envelope_verifies_with_openssl_and_xmllint() {
     assert_ne!(gost_digest_b64(d, "tampered.c14n", &canonical), digests[0]);
 
     // getState goes unsigned.
-    let state = gosdom::connectors::gis::envelope::Request::get_state(request.service, &Uuid::new_v4().to_string());
-    let plain = client.build(&state, Uuid::new_v4(), time::OffsetDateTime::now_utc()).unwrap();
+    let state = gosdom::connectors::gis::envelope::Request::get_state(
+        request.service,
+        &Uuid::new_v4().to_string(),
+    );
+    let plain = client
+        .build(&state, Uuid::new_v4(), time::OffsetDateTime::now_utc())
+        .unwrap();
     assert!(!plain.contains("ds:Signature"));
 }

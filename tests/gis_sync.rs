@@ -34,13 +34,19 @@ struct Uo {
 impl Uo {
     fn answer(&self, operation: &str, fias: &str) -> String {
         let house = HOUSES.iter().position(|h| *h == fias).unwrap();
-        let gone = if house == 0 { *self.gone.lock().unwrap() } else { 0 };
+        let gone = if house == 0 {
+            *self.gone.lock().unwrap()
+        } else {
+            0
+        };
         let flats = gone + 1..=100;
         match operation {
             "exportHouseData" => gis_xml::house_result(
                 fias,
                 "",
-                &flats.map(|n| (guid(1, house, n), n.to_string())).collect::<Vec<_>>(),
+                &flats
+                    .map(|n| (guid(1, house, n), n.to_string()))
+                    .collect::<Vec<_>>(),
             ),
             "exportAccountData" => gis_xml::accounts_result(
                 &flats
@@ -81,11 +87,17 @@ impl Uo {
 fn mock(uo: Arc<Uo>) -> Mock {
     Mock::start(Arc::new(move |req: &Seen, all: &[Seen]| {
         if req.action != "getState" {
-            return (200, gis_xml::ack(&uuid::Uuid::new_v4().to_string(), &req.message_guid()));
+            return (
+                200,
+                gis_xml::ack(&uuid::Uuid::new_v4().to_string(), &req.message_guid()),
+            );
         }
         // Find the request this Ack belonged to: the send just before the first poll.
         let asked = req.polled_guid();
-        let index = all.iter().position(|s| s.action == "getState" && s.polled_guid() == asked).unwrap();
+        let index = all
+            .iter()
+            .position(|s| s.action == "getState" && s.polled_guid() == asked)
+            .unwrap();
         let send = &all[index - 1];
         let element = xml::parse(send.body.as_bytes()).unwrap();
         let body = element.find("Body").unwrap().children[0].clone();
@@ -98,7 +110,10 @@ fn mock(uo: Arc<Uo>) -> Mock {
                     gis_xml::nsi_item(27, &gis_xml::NSI_METER_TYPES)
                 },
             ),
-            op => (Service::HouseManagement, uo.answer(op, &body.text_of("FIASHouseGuid").unwrap())),
+            op => (
+                Service::HouseManagement,
+                uo.answer(op, &body.text_of("FIASHouseGuid").unwrap()),
+            ),
         };
         (200, gis_xml::state(service, &asked, 3, &content))
     }))
@@ -156,7 +171,11 @@ fn sync(store: &Store, url: &str) -> gosdom::connectors::gis::sync::Report {
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store.conn().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    store
+        .conn()
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
 }
 
 fn snapshot(store: &Store) -> String {
@@ -175,7 +194,9 @@ fn snapshot(store: &Store) -> String {
 
 #[test]
 fn a_sync_fills_the_store_and_a_second_changes_nothing() {
-    let uo = Arc::new(Uo { gone: Mutex::new(0) });
+    let uo = Arc::new(Uo {
+        gone: Mutex::new(0),
+    });
     let server = mock(uo.clone());
     let dir = tempfile::tempdir().unwrap();
     let store = setup(dir.path());
@@ -183,26 +204,86 @@ fn a_sync_fills_the_store_and_a_second_changes_nothing() {
     let first = sync(&store, &server.url);
     assert_eq!(first.houses, 3);
     assert_eq!(first.added, 1200, "{first:?}");
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM premises WHERE premises_guid IS NOT NULL"), 300);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM accounts WHERE gis_guid IS NOT NULL"), 300);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM meters WHERE root_guid IS NOT NULL"), 600);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM meters WHERE resource = 'cold_water'"), 300);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM meters WHERE resource = 'electricity' AND tariffs = 2"), 300);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM gis_nsi WHERE registry = 2"), 5);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM premises WHERE premises_guid IS NOT NULL"
+        ),
+        300
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM accounts WHERE gis_guid IS NOT NULL"
+        ),
+        300
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM meters WHERE root_guid IS NOT NULL"
+        ),
+        600
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM meters WHERE resource = 'cold_water'"
+        ),
+        300
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM meters WHERE resource = 'electricity' AND tariffs = 2"
+        ),
+        300
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM gis_nsi WHERE registry = 2"),
+        5
+    );
 
     let before = snapshot(&store);
     let second = sync(&store, &server.url);
     assert_eq!(second.changed(), 0, "{second:?}");
     assert_eq!(snapshot(&store), before);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM gis_syncs WHERE state = 'done'"), 2);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM gis_syncs WHERE state = 'done'"
+        ),
+        2
+    );
 
     // Two flats of the first house are gone from ГИС ЖКХ: marked, never deleted.
     *uo.gone.lock().unwrap() = 2;
     let third = sync(&store, &server.url);
     assert_eq!(third.removed, 2 + 2 + 4, "{third:?}");
     assert_eq!(count(&store, "SELECT COUNT(*) FROM premises"), 300);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM premises WHERE removed_at IS NOT NULL"), 2);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM accounts WHERE removed_at IS NOT NULL"), 2);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM meters WHERE archived_at IS NOT NULL"), 4);
-    assert!(server.seen().iter().all(|s| s.path.starts_with("/ext-bus-")));
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM premises WHERE removed_at IS NOT NULL"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM accounts WHERE removed_at IS NOT NULL"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM meters WHERE archived_at IS NOT NULL"
+        ),
+        4
+    );
+    assert!(server
+        .seen()
+        .iter()
+        .all(|s| s.path.starts_with("/ext-bus-")));
 }

@@ -64,8 +64,12 @@ fn requests() -> Vec<Request> {
         house::export_accounts(FIAS),
         house::export_meters(FIAS),
         metering::import_values(&values()).unwrap(),
-        metering::export_history(FIAS, &[Uuid::new_v4().to_string()], Some(date!(2026 - 01 - 01)))
-            .unwrap(),
+        metering::export_history(
+            FIAS,
+            &[Uuid::new_v4().to_string()],
+            Some(date!(2026 - 01 - 01)),
+        )
+        .unwrap(),
         appeals::export_appeals(date!(2026 - 11 - 01), date!(2026 - 11 - 30), &[FIAS.into()]),
         appeals::import_answers(&[Answer {
             transport_guid: Uuid::new_v4(),
@@ -89,7 +93,11 @@ fn every_request_validates_against_its_services_xsd() {
         let envelope = client().build(&request, Uuid::new_v4(), at).unwrap();
         let element = body_element(&envelope).unwrap();
         if request.signed {
-            assert!(element.contains("Id=\"signed-data-container\""), "{}", request.operation);
+            assert!(
+                element.contains("Id=\"signed-data-container\""),
+                "{}",
+                request.operation
+            );
             assert!(element.contains("base:version=\""), "{}", request.operation);
         }
         if let Err(e) = common::xmllint_validate(request.service.types_xsd(), element) {
@@ -103,7 +111,10 @@ fn every_request_validates_against_its_services_xsd() {
 fn a_value_with_a_comma_goes_out_with_a_point() {
     let request = metering::import_values(&values()).unwrap();
     let xml = request.body.to_xml();
-    assert!(xml.contains(">123.456<") && xml.contains(">0.0000001<"), "{xml}");
+    assert!(
+        xml.contains(">123.456<") && xml.contains(">0.0000001<"),
+        "{xml}"
+    );
     assert!(!xml.contains(','));
 }
 
@@ -119,7 +130,10 @@ fn a_thousand_and_one_devices_go_in_two_messages_that_each_validate() {
         .collect();
     let batches = metering::batches(&all);
     assert_eq!(batches.len(), 2);
-    assert!(metering::import_values(&all).is_err(), "1001 devices never go in one message");
+    assert!(
+        metering::import_values(&all).is_err(),
+        "1001 devices never go in one message"
+    );
     for batch in batches {
         let xml = metering::import_values(&batch).unwrap().body.to_xml();
         common::xmllint_validate("device-metering/hcs-device-metering-types.xsd", &xml).unwrap();

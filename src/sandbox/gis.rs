@@ -137,10 +137,16 @@ async fn soap(
     gis: &State<SandboxGis>,
 ) -> (Status, (ContentType, String)) {
     let Some(service) = Service::from_path(uri.path().as_str()) else {
-        return answer(Status::NotFound, gis_xml::fault("INT000404", "no such service"));
+        return answer(
+            Status::NotFound,
+            gis_xml::fault("INT000404", "no such service"),
+        );
     };
     let envelope = xml::parse(body.as_bytes()).ok();
-    let message_guid = envelope.as_ref().and_then(|e| e.find("MessageGUID")).map(|n| n.text.clone());
+    let message_guid = envelope
+        .as_ref()
+        .and_then(|e| e.find("MessageGUID"))
+        .map(|n| n.text.clone());
     let mut record = Received {
         operation: action.0.clone(),
         message_guid: message_guid.clone(),

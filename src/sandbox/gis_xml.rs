@@ -67,8 +67,15 @@ pub fn error_message(code: &str, description: &str) -> String {
 
 /// One per-item result of an import.
 pub enum Item<'a> {
-    Ok { transport: &'a str, guid: &'a str },
-    Err { transport: &'a str, code: &'a str, description: &'a str },
+    Ok {
+        transport: &'a str,
+        guid: &'a str,
+    },
+    Err {
+        transport: &'a str,
+        code: &'a str,
+        description: &'a str,
+    },
 }
 
 pub fn import_results(items: &[Item<'_>]) -> String {
@@ -120,14 +127,26 @@ pub fn nsi_item(registry: u32, entries: &[(&str, &str, &str)]) -> String {
 pub const NSI_RESOURCES: [(&str, &str, &str); 5] = [
     ("1", "a3c9d2e1-0000-4000-8000-000000000001", "Холодная вода"),
     ("2", "a3c9d2e1-0000-4000-8000-000000000002", "Горячая вода"),
-    ("3", "a3c9d2e1-0000-4000-8000-000000000003", "Электрическая энергия"),
+    (
+        "3",
+        "a3c9d2e1-0000-4000-8000-000000000003",
+        "Электрическая энергия",
+    ),
     ("4", "a3c9d2e1-0000-4000-8000-000000000004", "Газ"),
-    ("5", "a3c9d2e1-0000-4000-8000-000000000005", "Тепловая энергия"),
+    (
+        "5",
+        "a3c9d2e1-0000-4000-8000-000000000005",
+        "Тепловая энергия",
+    ),
 ];
 
 /// The НСИ 27 entries the sandbox and the tests serve.
 pub const NSI_METER_TYPES: [(&str, &str, &str); 2] = [
-    ("1", "b4d0e3f2-0000-4000-8000-000000000001", "Индивидуальный"),
+    (
+        "1",
+        "b4d0e3f2-0000-4000-8000-000000000001",
+        "Индивидуальный",
+    ),
     ("2", "b4d0e3f2-0000-4000-8000-000000000002", "Общедомовой"),
 ];
 

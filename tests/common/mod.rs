@@ -22,13 +22,21 @@ impl Seen {
     /// Our MessageGUID from the header.
     pub fn message_guid(&self) -> String {
         let env = xml::parse(self.body.as_bytes()).unwrap();
-        env.find("Header").unwrap().find("MessageGUID").unwrap().text.clone()
+        env.find("Header")
+            .unwrap()
+            .find("MessageGUID")
+            .unwrap()
+            .text
+            .clone()
     }
 
     /// For getState: the MessageGUID asked about.
     pub fn polled_guid(&self) -> String {
         let env = xml::parse(self.body.as_bytes()).unwrap();
-        env.find("getStateRequest").unwrap().text_of("MessageGUID").unwrap()
+        env.find("getStateRequest")
+            .unwrap()
+            .text_of("MessageGUID")
+            .unwrap()
     }
 }
 
@@ -54,7 +62,13 @@ impl Mock {
                     .headers()
                     .iter()
                     .find(|h| h.field.equiv("SOAPAction"))
-                    .map(|h| h.value.as_str().trim_matches('"').trim_start_matches("urn:").to_string())
+                    .map(|h| {
+                        h.value
+                            .as_str()
+                            .trim_matches('"')
+                            .trim_start_matches("urn:")
+                            .to_string()
+                    })
                     .unwrap_or_default();
                 let item = Seen {
                     path: request.url().to_string(),

@@ -161,7 +161,10 @@ impl Client {
             .read_to_vec()
             .map_err(|e| GisError::Transport(e.to_string()))?;
         if matches!(status, 502..=504) || status == 429 {
-            return Err(GisError::Transport(format!("{} answered {status}", service.as_str())));
+            return Err(GisError::Transport(format!(
+                "{} answered {status}",
+                service.as_str()
+            )));
         }
         let parsed = xml::parse(&bytes);
         if let Ok(doc) = &parsed {
@@ -188,9 +191,9 @@ fn fault_of(fault: &Node) -> GisError {
             message: d.text_of("ErrorMessage").unwrap_or_default(),
         },
         None => GisError::Fault {
-            code: fault.text_of("ErrorCode").unwrap_or_else(|| {
-                fault.text_of("faultcode").unwrap_or_else(|| "SOAP".into())
-            }),
+            code: fault
+                .text_of("ErrorCode")
+                .unwrap_or_else(|| fault.text_of("faultcode").unwrap_or_else(|| "SOAP".into())),
             message: fault
                 .text_of("ErrorMessage")
                 .or_else(|| fault.text_of("faultstring"))

@@ -154,7 +154,11 @@ pub fn submit(
          consumer_ref, created_at, updated_at) VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?6, ?6)",
         params![
             operation.name(),
-            if operation.is_import() { "import" } else { "export" },
+            if operation.is_import() {
+                "import"
+            } else {
+                "export"
+            },
             request,
             consumer.map(|c| c.0),
             consumer.map(|c| c.1),
@@ -287,7 +291,11 @@ impl Engine {
                     "state = 'acked', ack_guid = ?3, acked_at = ?2, polls = 0, error = NULL",
                     &[&ack.message_guid],
                 )?;
-                tracing::info!(message = m.id, operation = m.operation.name(), "ГИС ЖКХ: acknowledged");
+                tracing::info!(
+                    message = m.id,
+                    operation = m.operation.name(),
+                    "ГИС ЖКХ: acknowledged"
+                );
                 Ok(Outcome::Later(now + poll_delay(&self.schedule, 0)))
             }
             Err(e) => self.on_error(m, e),
@@ -338,7 +346,8 @@ impl Engine {
             _ => "local".to_string(),
         };
         tracing::error!(message = m.id, operation = m.operation.name(), code = %code, "ГИС ЖКХ: message stopped: {text}");
-        self.store.write_blocking(|tx| self.mark_failed(tx, m.id, &code, &text))?;
+        self.store
+            .write_blocking(|tx| self.mark_failed(tx, m.id, &code, &text))?;
         Err(JobError::Fatal(text))
     }
 
@@ -358,7 +367,15 @@ impl Engine {
         if let Some(m) = load(tx, id)? {
             if let (Some(c), Some(r)) = (&m.consumer, &m.consumer_ref) {
                 if let Some(consumer) = self.consumers.get(c) {
-                    consumer.on_result(tx, id, r, MessageResult::Failed { code, message: text })?;
+                    consumer.on_result(
+                        tx,
+                        id,
+                        r,
+                        MessageResult::Failed {
+                            code,
+                            message: text,
+                        },
+                    )?;
                 }
             }
         }
@@ -393,7 +410,11 @@ impl Engine {
             }
             Ok(())
         })?;
-        tracing::info!(message = m.id, operation = m.operation.name(), "ГИС ЖКХ: result received");
+        tracing::info!(
+            message = m.id,
+            operation = m.operation.name(),
+            "ГИС ЖКХ: result received"
+        );
         Ok(Outcome::Done)
     }
 }
@@ -428,7 +449,12 @@ impl Handler for Engine {
 
     fn on_failed(&self, tx: &Transaction<'_>, job: &Job, error: &str) -> store::Result<()> {
         if let Ok(id) = message_id(job) {
-            self.mark_failed(tx, id, "retries", &format!("gave up after retries: {error}"))?;
+            self.mark_failed(
+                tx,
+                id,
+                "retries",
+                &format!("gave up after retries: {error}"),
+            )?;
         }
         Ok(())
     }

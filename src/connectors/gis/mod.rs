@@ -9,8 +9,8 @@
 pub mod client;
 pub mod engine;
 pub mod envelope;
-pub mod schedule;
 pub mod ops;
+pub mod schedule;
 pub mod services;
 pub mod sync;
 pub mod xades;

@@ -29,9 +29,13 @@ pub fn plan_next(tx: &rusqlite::Connection, now: OffsetDateTime, hour: u8) -> st
     let at = next_run(now, hour);
     jobs::enqueue(
         tx,
-        &NewJob::new(JOB_KIND, format!("gis.sync:{}", at.date()), serde_json::json!({}))
-            .at(at)
-            .max_attempts(3),
+        &NewJob::new(
+            JOB_KIND,
+            format!("gis.sync:{}", at.date()),
+            serde_json::json!({}),
+        )
+        .at(at)
+        .max_attempts(3),
         now,
     )
 }
@@ -59,8 +63,11 @@ impl Handler for NightlySync {
         .run()
         .map_err(|e| JobError::retry(e.operator_message()))?;
         tracing::info!(
-            houses = report.houses, added = report.added, updated = report.updated,
-            removed = report.removed, "ГИС ЖКХ: nightly sync done"
+            houses = report.houses,
+            added = report.added,
+            updated = report.updated,
+            removed = report.removed,
+            "ГИС ЖКХ: nightly sync done"
         );
         Ok(Outcome::Done)
     }

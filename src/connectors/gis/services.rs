@@ -135,7 +135,9 @@ mod tests {
                 text.contains(&format!("api.dom.gosuslugi.ru{}\"", service.path())),
                 "{service:?}"
             );
-            assert!(std::path::Path::new(root).join(service.types_xsd()).exists());
+            assert!(std::path::Path::new(root)
+                .join(service.types_xsd())
+                .exists());
         }
     }
 }

@@ -219,7 +219,15 @@ fn apply_house(
                     "INSERT INTO premises (house_id, number, kind, premises_guid, \
                      cadastral_number, area, created_at, updated_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                    params![house_id, p.number, p.kind, p.guid, p.cadastral_number, p.area, at],
+                    params![
+                        house_id,
+                        p.number,
+                        p.kind,
+                        p.guid,
+                        p.cadastral_number,
+                        p.area,
+                        at
+                    ],
                 )?,
                 &mut r.added,
             ),
@@ -299,7 +307,14 @@ fn apply_accounts(
                 tx.execute(
                     "INSERT INTO accounts (premise_id, number, unified_number, service_id, \
                      gis_guid, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                    params![premise, a.number, a.unified_number, a.service_id, a.guid, at],
+                    params![
+                        premise,
+                        a.number,
+                        a.unified_number,
+                        a.service_id,
+                        a.guid,
+                        at
+                    ],
                 )?,
                 &mut r.added,
             ),

@@ -131,27 +131,29 @@ pub fn sign(body: &El, signer: &dyn Signer, at: OffsetDateTime) -> Result<String
                     .child(
                         El::new("xades:SignedSignatureProperties")
                             .leaf("xades:SigningTime", signing_time)
-                            .child(El::new("xades:SigningCertificate").child(
-                                El::new("xades:Cert")
-                                    .child(
-                                        El::new("xades:CertDigest")
-                                            .child(
-                                                El::new("ds:DigestMethod")
-                                                    .attr("Algorithm", ALG_DIGEST),
-                                            )
-                                            .leaf("ds:DigestValue", digest_b64(&cert)),
-                                    )
-                                    .child(
-                                        El::new("xades:IssuerSerial")
-                                            .leaf("ds:X509IssuerName", issuer)
-                                            .leaf("ds:X509SerialNumber", serial),
-                                    ),
-                            )),
+                            .child(
+                                El::new("xades:SigningCertificate").child(
+                                    El::new("xades:Cert")
+                                        .child(
+                                            El::new("xades:CertDigest")
+                                                .child(
+                                                    El::new("ds:DigestMethod")
+                                                        .attr("Algorithm", ALG_DIGEST),
+                                                )
+                                                .leaf("ds:DigestValue", digest_b64(&cert)),
+                                        )
+                                        .child(
+                                            El::new("xades:IssuerSerial")
+                                                .leaf("ds:X509IssuerName", issuer)
+                                                .leaf("ds:X509SerialNumber", serial),
+                                        ),
+                                ),
+                            ),
                     ),
             ),
     );
-    let key_info = El::new("ds:KeyInfo")
-        .child(El::new("ds:X509Data").leaf("ds:X509Certificate", b64(&cert)));
+    let key_info =
+        El::new("ds:KeyInfo").child(El::new("ds:X509Data").leaf("ds:X509Certificate", b64(&cert)));
 
     // The signed properties are canonicalised where they will stand.
     let draft = signature(&sig_id, None, "", &key_info, &object);
@@ -211,9 +213,13 @@ mod tests {
 
     #[test]
     fn exclusive_c14n_keeps_only_used_namespaces_and_sorts_attributes() {
-        let xml = r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b"><a:x z="1" y="2" Id="k"><a:e/></a:x></a:r>"#;
+        let xml =
+            r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b"><a:x z="1" y="2" Id="k"><a:e/></a:x></a:r>"#;
         let c = canonical_by_id(xml, "k").unwrap();
-        assert_eq!(c, r#"<a:x xmlns:a="urn:a" Id="k" y="2" z="1"><a:e></a:e></a:x>"#);
+        assert_eq!(
+            c,
+            r#"<a:x xmlns:a="urn:a" Id="k" y="2" z="1"><a:e></a:e></a:x>"#
+        );
     }
 
     #[test]

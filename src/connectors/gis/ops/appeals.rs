@@ -82,13 +82,16 @@ pub fn import_answers(answers: &[Answer]) -> Result<Request, GisError> {
             .leaf("ap:AppealGUID", a.appeal_guid.clone())
             .child(
                 El::new("ap:Answer")
-                    .leaf("base:TransportGUID", answer_guid(a.transport_guid).to_string())
+                    .leaf(
+                        "base:TransportGUID",
+                        answer_guid(a.transport_guid).to_string(),
+                    )
                     .leaf("ap:AnswererGUID", a.answerer_guid.clone())
                     .child(El::new("ap:LoadAnswer").leaf("ap:AnswerText", a.text.clone()))
                     .leaf("ap:SendAnswer", "true"),
             )
     });
-    let body = request_element(Service::Appeals, "importAnswerRequest", VERSION, &[])
-        .children(actions);
+    let body =
+        request_element(Service::Appeals, "importAnswerRequest", VERSION, &[]).children(actions);
     Ok(Request::signed("importAnswer", Service::Appeals, body))
 }

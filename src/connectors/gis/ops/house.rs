@@ -8,8 +8,13 @@ use crate::connectors::gis::services::Service;
 use crate::connectors::gis::xml::Node;
 
 pub fn export_house(fias_house_guid: &str) -> Request {
-    let body = request_element(Service::HouseManagement, "exportHouseRequest", "12.2.0.1", &[])
-        .leaf("hm:FIASHouseGuid", fias_house_guid);
+    let body = request_element(
+        Service::HouseManagement,
+        "exportHouseRequest",
+        "12.2.0.1",
+        &[],
+    )
+    .leaf("hm:FIASHouseGuid", fias_house_guid);
     Request::signed("exportHouseData", Service::HouseManagement, body)
 }
 
@@ -154,7 +159,11 @@ pub fn meters(result: &Node) -> Vec<MeterData> {
                 electric: energy.is_some(),
                 tariffs,
                 premise_guids: place
-                    .map(|p| p.all("PremiseGUID").map(|g| g.text.trim().to_string()).collect())
+                    .map(|p| {
+                        p.all("PremiseGUID")
+                            .map(|g| g.text.trim().to_string())
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 first_verification: basic.text_of("FirstVerificationDate"),
             })

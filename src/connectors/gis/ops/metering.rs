@@ -143,10 +143,7 @@ pub fn import_results(result: &Node) -> BTreeMap<String, ItemResult> {
     let mut out = BTreeMap::new();
     let mut items: Vec<&Node> = result.all("ImportResult").collect();
     // house-management wraps them one level deeper.
-    let nested: Vec<&Node> = items
-        .iter()
-        .flat_map(|r| r.all("CommonResult"))
-        .collect();
+    let nested: Vec<&Node> = items.iter().flat_map(|r| r.all("CommonResult")).collect();
     items.extend(nested);
     for item in items {
         let Some(guid) = item.text_of("TransportGUID") else {
@@ -225,7 +222,9 @@ pub fn history_values(result: &Node) -> Vec<HistoryValue> {
         let mut values: Vec<&Node> = Vec::new();
         collect(device, "CurrentValue", &mut values);
         for v in values {
-            let t1 = v.text_of("MeteringValue").or_else(|| v.text_of("MeteringValueT1"));
+            let t1 = v
+                .text_of("MeteringValue")
+                .or_else(|| v.text_of("MeteringValueT1"));
             let (Some(t1), Some(date)) = (t1, v.text_of("DateValue")) else {
                 continue;
             };
@@ -272,7 +271,10 @@ mod tests {
         let mut values: Vec<MeterValue> = (0..2500).map(|i| v(&format!("m{i}"))).collect();
         values.push(v("m1"));
         let b = batches(&values);
-        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [1000, 1000, 501]);
+        assert_eq!(
+            b.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1000, 1000, 501]
+        );
         assert!(b[2].iter().any(|x| x.meter_root_guid == "m1"));
     }
 

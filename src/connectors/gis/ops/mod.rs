@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::xml::{El, Node};
 
-pub const NS_METERING_BASE: &str = "http://dom.gosuslugi.ru/schema/integration/metering-device-base/";
+pub const NS_METERING_BASE: &str =
+    "http://dom.gosuslugi.ru/schema/integration/metering-device-base/";
 pub const NS_PREMISES_BASE: &str = "http://dom.gosuslugi.ru/schema/integration/premises-base/";
 pub const NS_ACCOUNT_BASE: &str = "http://dom.gosuslugi.ru/schema/integration/account-base/";
 

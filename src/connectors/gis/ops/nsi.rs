@@ -34,7 +34,10 @@ pub struct NsiEntry {
 
 /// The entries of an `NsiItem` result; the name is the first string field's value.
 pub fn entries(result: &Node) -> Vec<NsiEntry> {
-    let Some(item) = result.child("NsiItem").or_else(|| result.child("NsiPagingItem")) else {
+    let Some(item) = result
+        .child("NsiItem")
+        .or_else(|| result.child("NsiPagingItem"))
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
