@@ -54,6 +54,7 @@ impl Uo {
                         guid: guid(2, house, n),
                         number: format!("{house}{n:05}"),
                         unified_number: format!("12АБ{house}{n:05}"),
+                        service_id: String::new(),
                         premise_guid: guid(1, house, n),
                     })
                     .collect::<Vec<_>>(),

@@ -321,7 +321,8 @@ fn demo_export(conn: &rusqlite::Connection, operation: &str, fias: &str) -> Stri
         }
         "exportAccountData" => {
             let accounts: Vec<AccountRow> = rows(
-                "SELECT a.gis_guid, a.number, a.unified_number, p.premises_guid FROM accounts a \
+                "SELECT a.gis_guid, a.number, a.unified_number, p.premises_guid, a.service_id \
+                 FROM accounts a \
                  JOIN premises p ON p.id = a.premise_id JOIN houses h ON h.id = p.house_id \
                  WHERE h.fias_guid = ?1 AND a.gis_guid IS NOT NULL AND a.removed_at IS NULL",
             )
@@ -331,6 +332,7 @@ fn demo_export(conn: &rusqlite::Connection, operation: &str, fias: &str) -> Stri
                 number: r[1].clone(),
                 unified_number: r[2].clone(),
                 premise_guid: r[3].clone(),
+                service_id: r[4].clone(),
             })
             .collect();
             if accounts.is_empty() {

@@ -174,6 +174,7 @@ pub struct AccountRow {
     pub guid: String,
     pub number: String,
     pub unified_number: String,
+    pub service_id: String,
     pub premise_guid: String,
 }
 
@@ -188,6 +189,10 @@ pub fn accounts_result(accounts: &[AccountRow]) -> String {
                 .leaf("t:AccountNumber", a.number.clone())
                 .leaf("t:AccountGUID", a.guid.clone())
                 .leaf("t:UnifiedAccountNumber", a.unified_number.clone())
+                .opt(
+                    (!a.service_id.is_empty())
+                        .then(|| El::new("t:ServiceID").text(a.service_id.clone())),
+                )
                 .to_xml()
         })
         .collect()

@@ -112,3 +112,25 @@ pub fn register(
     store.write_blocking(|tx| plan_next(tx, now, hour))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_nightly_sync_runs_at_the_next_sync_hour() {
+        assert_eq!(
+            next_run(datetime!(2026-12-03 01:30 UTC), 3),
+            datetime!(2026-12-03 03:00 UTC)
+        );
+        assert_eq!(
+            next_run(datetime!(2026-12-03 03:00 UTC), 3),
+            datetime!(2026-12-04 03:00 UTC)
+        );
+        assert_eq!(
+            next_run(datetime!(2026-12-03 22:00 UTC), 3),
+            datetime!(2026-12-04 03:00 UTC)
+        );
+    }
+}

@@ -295,10 +295,12 @@ fn apply_accounts(
         match existing {
             Some(id) => count(
                 tx.execute(
-                    "UPDATE accounts SET premise_id = ?2, number = ?3, unified_number = ?4, \
-                     service_id = ?5, removed_at = NULL, updated_at = ?6 WHERE id = ?1 \
-                     AND (premise_id IS NOT ?2 OR number IS NOT ?3 OR unified_number IS NOT ?4 \
-                     OR service_id IS NOT ?5 OR removed_at IS NOT NULL)",
+                    "UPDATE accounts SET premise_id = ?2, number = ?3, \
+                     unified_number = COALESCE(?4, unified_number), \
+                     service_id = COALESCE(?5, service_id), removed_at = NULL, updated_at = ?6 \
+                     WHERE id = ?1 AND (premise_id IS NOT ?2 OR number IS NOT ?3 \
+                     OR (?4 IS NOT NULL AND unified_number IS NOT ?4) \
+                     OR (?5 IS NOT NULL AND service_id IS NOT ?5) OR removed_at IS NOT NULL)",
                     params![id, premise, a.number, a.unified_number, a.service_id, at],
                 )?,
                 &mut r.updated,
