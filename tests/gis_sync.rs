@@ -288,3 +288,36 @@ fn a_sync_fills_the_store_and_a_second_changes_nothing() {
         .iter()
         .all(|s| s.path.starts_with("/ext-bus-")));
 }
+
+#[test]
+fn gosdom_gis_sync_runs_a_sync_from_the_command_line() {
+    let server = mock(Arc::new(Uo {
+        gone: Mutex::new(0),
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    drop(setup(dir.path()));
+    std::fs::write(dir.path().join("gosdom.toml"), "mode = \"sandbox\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gosdom"))
+        .args(["gis", "sync", "--data-dir"])
+        .arg(dir.path())
+        .env("GOSDOM_CONFIG", dir.path().join("gosdom.toml"))
+        .env("GOSDOM_GIS__BASE_URL", &server.url)
+        .env("GOSDOM_GIS__ORG_PPA_GUID", ORG)
+        .env("GOSDOM_GIS__POLL_SECONDS", "[0]")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("3 houses, 1200 added"), "{stdout}");
+    let store = Store::open(&store::Options {
+        data_dir: dir.path().to_path_buf(),
+        synchronous: Synchronous::Normal,
+        pool_size: 2,
+    })
+    .unwrap();
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM meters"), 600);
+}
