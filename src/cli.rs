@@ -52,6 +52,11 @@ pub enum Command {
         /// The CSV file (UTF-8, comma or semicolon separated, with a header row).
         file: PathBuf,
     },
+    /// ГИС ЖКХ exchange.
+    Gis {
+        #[command(subcommand)]
+        command: GisCommand,
+    },
     /// Print the version.
     Version,
 }
@@ -62,6 +67,12 @@ pub enum MaxAction {
     Subscribe,
     /// Print the bot (`/me`) and its webhook subscriptions.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GisCommand {
+    /// Sync houses, premises, accounts and meters from ГИС ЖКХ now.
+    Sync,
 }
 
 /// Flags that override config keys for one run.

@@ -201,6 +201,14 @@ pub struct Gis {
     pub org_ppa_guid: String,
     /// Hour of the day (server time, 0–23) when the nightly sync runs.
     pub sync_hour: u8,
+    /// Send `IsOperatorSignature` in the header: messages are signed with the information
+    /// system operator's key rather than the УО's own.
+    pub operator_signature: bool,
+    /// Seconds to wait for one HTTP answer from ГИС ЖКХ.
+    pub timeout_seconds: u64,
+    /// Seconds between `getState` polls: the first after the first value, and so on; the
+    /// last value repeats. The official schedule; shorten it only for tests.
+    pub poll_seconds: Vec<u64>,
     /// How messages are signed.
     pub signer: Signer,
 }
@@ -388,6 +396,9 @@ impl Default for Gis {
             base_url: String::new(),
             org_ppa_guid: String::new(),
             sync_hour: 3,
+            operator_signature: false,
+            timeout_seconds: 60,
+            poll_seconds: vec![10, 60, 300, 900, 1800],
             signer: Signer::default(),
         }
     }
@@ -621,6 +632,7 @@ fn is_list_or_map(key: &str) -> bool {
             | "esia.signer.command"
             | "gis.signer.command"
             | "esia.token_key_files"
+            | "gis.poll_seconds"
     )
 }
 

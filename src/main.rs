@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use gosdom::cli::{Cli, Command, MaxAction};
+use gosdom::cli::{Cli, Command, GisCommand, MaxAction};
 use gosdom::config::{self, ConfigError};
 use gosdom::server::{store_options, Service};
 use gosdom::{logging, store};
@@ -58,6 +58,9 @@ fn main() -> ExitCode {
             MaxAction::Status => gosdom::bot::cli::status(&loaded.config),
         },
         Command::Import { kind, file } => import(&loaded.config, kind, &file),
+        Command::Gis {
+            command: GisCommand::Sync,
+        } => gis_sync(&loaded.config),
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };
@@ -114,6 +117,30 @@ fn import(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn gis_sync(config: &config::Config) -> anyhow::Result<()> {
+    use gosdom::connectors::gis;
+    let store = store::Store::open(&store_options(config))?;
+    let client = gis::client_from_config(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let clock: gosdom::clock::SharedClock = std::sync::Arc::new(gosdom::clock::SystemClock);
+    let sleep = |d: std::time::Duration| std::thread::sleep(d);
+    let org = gis::org_ppa_guid(config);
+    let report = gis::sync::Sync {
+        store: &store,
+        client: &client,
+        clock: &clock,
+        schedule: &config.gis.poll_seconds,
+        org_ppa_guid: &org,
+        sleep: &sleep,
+    }
+    .run()
+    .map_err(|e| anyhow::anyhow!("{}", e.operator_message()))?;
+    println!(
+        "ГИС ЖКХ sync: {} houses, {} added, {} updated, {} marked removed",
+        report.houses, report.added, report.updated, report.removed
+    );
+    Ok(())
 }
 
 fn serve(config: config::Config) -> anyhow::Result<()> {

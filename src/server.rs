@@ -63,8 +63,13 @@ impl Service {
         }
 
         let app = App::new(config, store.clone(), clock.clone(), bot_token);
-        let mut jobs = Jobs::new(store, clock).with_waker(app.outbox_wake.clone());
+        let mut jobs = Jobs::new(store.clone(), clock.clone()).with_waker(app.outbox_wake.clone());
         bot::register(&mut jobs, &app).context("cannot set up the MAX connector")?;
+        if let Err(e) =
+            crate::connectors::gis::schedule::register(&mut jobs, &app.config, &store, &clock)
+        {
+            tracing::warn!("ГИС ЖКХ exchange is off: {e}");
+        }
         Ok(Service {
             app,
             jobs,

@@ -2,6 +2,7 @@
 //! URL from config) and an in-process sandbox.
 
 pub mod esia;
+pub mod gis;
 pub mod max;
 pub mod registry;
 pub mod signer;

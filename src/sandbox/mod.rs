@@ -2,4 +2,6 @@
 
 pub mod demo;
 pub mod esia;
+pub mod gis;
+pub mod gis_xml;
 pub mod registry;

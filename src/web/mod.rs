@@ -96,5 +96,12 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     } else {
         rocket
     };
+    let rocket = if sandbox {
+        rocket
+            .mount(crate::sandbox::gis::MOUNT, crate::sandbox::gis::routes())
+            .manage(crate::sandbox::gis::SandboxGis::default())
+    } else {
+        rocket
+    };
     rocket.manage(app)
 }

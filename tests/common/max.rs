@@ -230,11 +230,11 @@ pub async fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> boo
     }
 }
 
-/// Jobs not finished yet.
+/// MAX jobs not finished yet (other kinds, like the nightly ГИС ЖКХ sync, wait for days).
 pub fn open_jobs(service: &Service) -> i64 {
     let conn = service.app.store.conn().unwrap();
     conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'running')",
+        "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'running') AND kind LIKE 'max.%'",
         [],
         |r| r.get(0),
     )

@@ -144,3 +144,6 @@ pub use max::*;
 mod resident;
 #[allow(unused_imports)]
 pub use resident::*;
+mod gis;
+#[allow(unused_imports)]
+pub use gis::*;
