@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|export|version]`.
 
 use std::path::PathBuf;
 
@@ -35,8 +35,27 @@ pub enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+    /// Write data out as CSV to stdout.
+    Export {
+        #[command(subcommand)]
+        what: Export,
+    },
     /// Print the version.
     Version,
+}
+
+/// What `gosdom export` writes.
+#[derive(Debug, Subcommand)]
+pub enum Export {
+    /// A month's readings for billing, one row per reading that counts.
+    Readings {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        period: crate::domain::readings::Period,
+        /// Only this УО (organisation id); all of them without it.
+        #[arg(long)]
+        organisation: Option<i64>,
+    },
 }
 
 /// Flags that override config keys for one run.

@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use gosdom::cli::{Cli, Command};
+use gosdom::cli::{Cli, Command, Export};
 use gosdom::config::{self, ConfigError};
+use gosdom::domain::readings;
 use gosdom::server::{store_options, Service};
 use gosdom::{logging, store};
 
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
             })
             .map_err(anyhow::Error::from),
         Command::Backup { file } => backup(&loaded.config, &file),
+        Command::Export { what } => export(&loaded.config, what),
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };
@@ -71,6 +73,21 @@ fn backup(config: &config::Config, file: &std::path::Path) -> anyhow::Result<()>
     let store = store::Store::open(&store_options(config))?;
     store.backup(file)?;
     println!("backup written to {}", file.display());
+    Ok(())
+}
+
+fn export(config: &config::Config, what: Export) -> anyhow::Result<()> {
+    let store = store::Store::open(&store_options(config))?;
+    let conn = store.conn()?;
+    match what {
+        Export::Readings {
+            period,
+            organisation,
+        } => {
+            let rows = readings::export_period(&conn, period, organisation, std::io::stdout())?;
+            eprintln!("{rows} readings of {period}");
+        }
+    }
     Ok(())
 }
 
