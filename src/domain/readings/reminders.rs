@@ -21,6 +21,8 @@ use crate::store::{self, ts, Store};
 
 /// The outbox job kind that runs [`remind_due`] every hour.
 pub const REMIND: &str = "readings.remind";
+/// No reminder before this hour, local time: nobody wants one at midnight.
+const DAY_STARTS: u8 = 10;
 /// Verification reminders go this many days ahead.
 const VERIFICATION_NOTICE_DAYS: i64 = 30;
 
@@ -100,7 +102,11 @@ pub fn remind_due(
         let Some((rules, _)) = Rules::for_house(tx, defaults, house)? else {
             continue;
         };
-        let today = rules.local_date(now);
+        let local = rules.local(now);
+        if local.hour() < DAY_STARTS {
+            continue;
+        }
+        let today = local.date();
         let Some(window) = rules.window_containing(today) else {
             continue;
         };
@@ -137,7 +143,11 @@ pub fn remind_due(
         }
     }
 
-    let today = Rules::from_config(defaults).local_date(now);
+    let local = Rules::from_config(defaults).local(now);
+    if local.hour() < DAY_STARTS {
+        return Ok(report);
+    }
+    let today = local.date();
     let until = today + Duration::days(VERIFICATION_NOTICE_DAYS);
     for (meter, resource, serial, date, to) in verification_due(tx, &today, &until)? {
         let text = format!(

@@ -107,10 +107,15 @@ impl Rules {
         }
     }
 
+    /// Now in the house's local time.
+    pub fn local(&self, now: OffsetDateTime) -> OffsetDateTime {
+        let offset = UtcOffset::from_hms(self.utc_offset_hours, 0, 0).unwrap_or(UtcOffset::UTC);
+        now.to_offset(offset)
+    }
+
     /// Today in the house's local time.
     pub fn local_date(&self, now: OffsetDateTime) -> Date {
-        let offset = UtcOffset::from_hms(self.utc_offset_hours, 0, 0).unwrap_or(UtcOffset::UTC);
-        now.to_offset(offset).date()
+        self.local(now).date()
     }
 
     /// Whether readings are taken on `date` (always, with `any_day`).

@@ -44,7 +44,8 @@ pub struct Submission {
     pub meter_id: i64,
     /// T1..T3 (День, Ночь, Пик): exactly as many as the meter has tariffs.
     pub values: Vec<String>,
-    /// The day the meter was read; today (house time) when absent.
+    /// The day the meter was read; today (house time) when absent. The window is judged
+    /// by the day of submission.
     #[serde(default, with = "super::ymd::option")]
     pub taken_on: Option<Date>,
     /// The resident confirms a value that looked implausibly high.
@@ -179,6 +180,13 @@ pub fn submit_in(
             refused(item.meter_id, ReadingError::MeterRepeated.problem())
         };
         meters.push(outcome);
+    }
+    if let (Actor::Resident(person), true) = (actor, enqueued) {
+        tx.prepare_cached(
+            "INSERT INTO usage_events (kind, person_id, day, created_at) \
+             VALUES ('reading_submitted', ?1, ?2, ?3)",
+        )?
+        .execute(params![person, today.to_string(), ts(now)])?;
     }
     Ok(Ok(Submitted { meters, enqueued }))
 }

@@ -179,3 +179,79 @@ fn readings(
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use crate::domain::readings::testkit::{at, kit};
+
+    #[test]
+    fn the_screen_sees_meters_last_values_and_the_window() {
+        let kit = kit();
+        let meter = kit.meter(1, 5);
+        kit.history(meter, &[(date!(2026 - 11 - 22), "125")]);
+        let automatic = kit.meter(1, 5);
+        kit.sql("UPDATE meters SET automatic = 1 WHERE id = ?1", [automatic]);
+        let conn = kit.store.conn().unwrap();
+        let now = at(date!(2026 - 12 - 10));
+
+        let (window, meters) =
+            meters_of_premise(&conn, &kit.defaults, kit.person, kit.premise, now)
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            window,
+            WindowState {
+                open: false,
+                strict: true,
+                opens_on: date!(2026 - 12 - 20),
+                closes_on: date!(2026 - 12 - 25)
+            }
+        );
+        assert_eq!(meters.len(), 2);
+        let last = meters[0].last.as_ref().unwrap();
+        assert_eq!(
+            (last.values.as_slice(), last.taken_on),
+            (&["125".to_string()][..], date!(2026 - 11 - 22))
+        );
+        assert!(!meters[0].locked && meters[1].locked);
+        assert!(
+            meters[0].submitted_this_period,
+            "Nov 22 is in the period that opened Nov 20"
+        );
+
+        let later = at(date!(2026 - 12 - 21));
+        let (_, meters) = meters_of_premise(&conn, &kit.defaults, kit.person, kit.premise, later)
+            .unwrap()
+            .unwrap();
+        assert!(!meters[0].submitted_this_period);
+        assert!(
+            meters_of_premise(&conn, &kit.defaults, kit.person + 1, kit.premise, now)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn history_keeps_replaced_values_and_is_private() {
+        let kit = kit();
+        let meter = kit.meter(1, 5);
+        let day = at(date!(2026 - 12 - 21));
+        assert!(kit.one(day, meter, &["10"]).is_accepted());
+        assert!(kit.one(day, meter, &["11"]).is_accepted());
+        let conn = kit.store.conn().unwrap();
+        let history = meter_history(&conn, kit.person, meter, 50)
+            .unwrap()
+            .unwrap();
+        let seen: Vec<_> = history
+            .iter()
+            .map(|r| (r.values[0].as_str(), r.status.as_str()))
+            .collect();
+        assert_eq!(seen, [("11", "accepted"), ("10", "replaced")]);
+        assert!(meter_history(&conn, kit.person + 1, meter, 50)
+            .unwrap()
+            .is_none());
+    }
+}

@@ -55,6 +55,22 @@ fn the_window_opening_reminds_once_those_without_a_reading() {
         run(&kit, date!(2026 - 12 - 20)).1.is_empty(),
         "once per period"
     );
+
+    let night = crate::domain::readings::testkit::kit();
+    night.meter(1, 5);
+    let midnight = date!(2026 - 12 - 19)
+        .with_hms(21, 30, 0)
+        .unwrap()
+        .assume_utc();
+    let outbox = Outbox::default();
+    night
+        .store
+        .write_blocking(|tx| remind_due(tx, &night.defaults, midnight, &outbox))
+        .unwrap();
+    assert!(
+        outbox.0.lock().unwrap().is_empty(),
+        "not at half past midnight"
+    );
     assert!(
         run(&kit, date!(2026 - 12 - 21)).1.is_empty(),
         "not on other days"
