@@ -140,7 +140,7 @@ pub fn submit_blocking(
     premise_id: i64,
     items: &[Submission],
 ) -> Result<Submitted, SubmitError> {
-    Ok(store.write_blocking(|tx| submit_in(tx, defaults, now, actor, premise_id, items))??)
+    store.write_blocking(|tx| submit_in(tx, defaults, now, actor, premise_id, items))?
 }
 
 /// The rules and the writes, inside the caller's `BEGIN IMMEDIATE` transaction. Each meter
