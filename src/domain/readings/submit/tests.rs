@@ -471,3 +471,41 @@ fn racing_submissions_leave_one_value() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_entry_point_uses_the_apps_clock_and_wakes_the_outbox() {
+    let kit = kit();
+    let meter = plain(&kit);
+    let clock = crate::clock::ManualClock::new(at(TODAY));
+    let app = App::new(
+        crate::config::Config::default(),
+        kit.store.clone(),
+        Arc::new(clock),
+        crate::config::Secret::new("token"),
+    );
+    let woken = app.outbox_wake.clone();
+    let items = vec![entry(meter, &["130,5"]), entry(meter + 1000, &["1"])];
+    let result = submit_readings(&app, Actor::Resident(kit.person), kit.premise, items)
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), woken.notified())
+        .await
+        .expect("the outbox is woken after commit");
+
+    let json = serde_json::to_value(&result).unwrap();
+    let accepted = &json["meters"][0];
+    assert_eq!(accepted["result"], "accepted");
+    assert_eq!(accepted["values"], serde_json::json!(["130.5"]));
+    assert_eq!(accepted["taken_on"], "2026-12-22");
+    assert_eq!(accepted["duplicate"], false);
+    let refused = &json["meters"][1];
+    assert_eq!(refused["result"], "refused");
+    assert_eq!(refused["problem"]["code"], "meter_not_found");
+    assert_eq!(refused["problem"]["message"], "Счётчик не найден");
+
+    let request: Submission = serde_json::from_value(serde_json::json!({
+        "meter_id": 1, "values": ["1"], "taken_on": "2026-12-21", "confirm": true
+    }))
+    .unwrap();
+    assert_eq!(request.taken_on, Some(date!(2026 - 12 - 21)));
+}
