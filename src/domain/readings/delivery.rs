@@ -16,6 +16,7 @@ use serde_json::json;
 use time::{Date, Duration, OffsetDateTime};
 
 use super::parse_date;
+use super::reminders::{notify_rejected, ReminderSender};
 use crate::clock::SharedClock;
 use crate::jobs::{self, outbox, Job, JobError, NewJob, Outcome};
 use crate::store::{self, ts, Store};
@@ -126,6 +127,7 @@ pub struct ImportReadings {
     store: Store,
     clock: SharedClock,
     export: Arc<dyn ReadingsExport>,
+    notifier: Option<Arc<dyn ReminderSender>>,
 }
 
 impl ImportReadings {
@@ -134,7 +136,14 @@ impl ImportReadings {
             store,
             clock,
             export,
+            notifier: None,
         }
+    }
+
+    /// Rejections are also sent to the resident in the bot, through this sender.
+    pub fn with_notifier(mut self, notifier: Arc<dyn ReminderSender>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 }
 
@@ -197,8 +206,10 @@ impl jobs::Handler for ImportReadings {
                 Ok(Outcome::Later(now + Duration::seconds(wait)))
             }
             Some(results) => {
-                self.store
-                    .write_blocking(|tx| record_results(tx, message.id, &batch, &results, now))?;
+                let notifier = self.notifier.as_deref();
+                self.store.write_blocking(|tx| {
+                    record_results(tx, message.id, &batch, &results, now, notifier)
+                })?;
                 Ok(Outcome::Done)
             }
         }
@@ -387,6 +398,7 @@ fn record_results(
     batch: &ExportBatch,
     results: &[ItemResult],
     now: OffsetDateTime,
+    notifier: Option<&dyn ReminderSender>,
 ) -> store::Result<()> {
     let at = ts(now);
     let by_guid: HashMap<&str, &ItemResult> = results
@@ -409,7 +421,10 @@ fn record_results(
                 Some("ГИС ЖКХ не вернула результат по этому показанию".to_string()),
             ),
         };
-        update.execute(params![item.reading_id, status, error, at])?;
+        let changed = update.execute(params![item.reading_id, status, error, at])? == 1;
+        if let (true, Some(reason), Some(notifier)) = (changed, &error, notifier) {
+            notify_rejected(tx, item.reading_id, reason, now, notifier)?;
+        }
     }
     tx.execute(
         "UPDATE reading_exports SET state = 'done', updated_at = ?2 WHERE id = ?1",

@@ -31,6 +31,8 @@ pub enum ReminderKind {
     WindowOpen,
     WindowClosing,
     Verification,
+    /// Not a reminder but the same kind of message: ГИС ЖКХ rejected a reading.
+    Rejected,
 }
 
 impl ReminderKind {
@@ -39,6 +41,7 @@ impl ReminderKind {
             ReminderKind::WindowOpen => "window_open",
             ReminderKind::WindowClosing => "window_closing",
             ReminderKind::Verification => "verification",
+            ReminderKind::Rejected => "rejected",
         }
     }
 }
@@ -53,7 +56,8 @@ pub struct Reminder {
     pub user_id: i64,
     pub dialog_chat_id: Option<i64>,
     pub person_id: i64,
-    /// What it is about: the period's first day, or `<meter id>:<verification date>`.
+    /// What it is about: the period's first day, `<meter id>:<verification date>`, or the
+    /// rejected reading's id.
     pub subject: String,
     /// The message, in Russian; the sender adds the «Открыть» button
     /// (`startapp=readings`).
@@ -163,6 +167,49 @@ pub fn remind_due(
         }
     }
     Ok(report)
+}
+
+/// Tells the resident who submitted a reading that ГИС ЖКХ rejected it, and why.
+pub(crate) fn notify_rejected(
+    tx: &Transaction<'_>,
+    reading_id: i64,
+    reason: &str,
+    now: OffsetDateTime,
+    sender: &dyn ReminderSender,
+) -> store::Result<usize> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT m.resource, m.serial, r.taken_on, \
+                u.id, u.user_id, u.dialog_chat_id, u.person_id \
+         FROM readings r JOIN meters m ON m.id = r.meter_id \
+         JOIN max_users u ON u.person_id = r.person_id \
+         WHERE r.id = ?1 AND u.notify = 1 AND u.stopped_at IS NULL",
+    )?;
+    let rows = stmt
+        .query_map([reading_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                recipient(r, 3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut sent = 0;
+    for (resource, serial, taken_on, to) in rows {
+        let text = format!(
+            "ГИС ЖКХ не приняла показания счётчика ({}, № {serial}) от {}: {reason}. \
+             Проверьте их в приложении и передайте снова.",
+            resource_name(&resource),
+            parse_date(&taken_on)
+                .map(ru_date)
+                .unwrap_or(taken_on.clone())
+        );
+        let message = make_reminder(ReminderKind::Rejected, &to, reading_id.to_string(), text);
+        if send_once(tx, sender, &message, now)? {
+            sent += 1;
+        }
+    }
+    Ok(sent)
 }
 
 fn make_reminder(kind: ReminderKind, to: &Recipient, subject: String, text: String) -> Reminder {

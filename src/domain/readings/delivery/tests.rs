@@ -5,6 +5,8 @@ use time::macros::date;
 use super::*;
 use crate::clock::{Clock, ManualClock};
 use crate::domain::readings::testkit::{at, entry, kit, Kit};
+use crate::domain::readings::Reminder;
+use crate::domain::readings::ReminderKind;
 use crate::jobs::Handler;
 
 /// ГИС ЖКХ as the readings module sees it: records what it got, answers as told.
@@ -56,11 +58,27 @@ impl ReadingsExport for FakeGis {
     }
 }
 
+#[derive(Default)]
+struct Bot(Mutex<Vec<Reminder>>);
+
+impl ReminderSender for Bot {
+    fn enqueue(
+        &self,
+        _tx: &Transaction<'_>,
+        message: &Reminder,
+        _now: OffsetDateTime,
+    ) -> store::Result<()> {
+        self.0.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
 const TODAY: time::Date = date!(2026 - 12 - 22);
 
 struct Rig {
     kit: Kit,
     gis: Arc<FakeGis>,
+    bot: Arc<Bot>,
     clock: ManualClock,
     handler: ImportReadings,
 }
@@ -69,10 +87,13 @@ fn rig() -> Rig {
     let kit = kit();
     let gis = Arc::new(FakeGis::default());
     let clock = ManualClock::new(at(TODAY));
-    let handler = ImportReadings::new(kit.store.clone(), Arc::new(clock.clone()), gis.clone());
+    let bot = Arc::new(Bot::default());
+    let handler = ImportReadings::new(kit.store.clone(), Arc::new(clock.clone()), gis.clone())
+        .with_notifier(bot.clone());
     Rig {
         kit,
         gis,
+        bot,
         clock,
         handler,
     }
@@ -164,6 +185,19 @@ fn four_meters_travel_in_one_message_and_get_confirmed_or_rejected() {
         )
         .unwrap();
     assert_eq!(error, "Показания меньше предыдущих (SRV008)");
+    let told = rig.bot.0.lock().unwrap().clone();
+    assert_eq!(told.len(), 1, "the resident hears of the rejection only");
+    assert_eq!(
+        (told[0].kind, told[0].user_id),
+        (ReminderKind::Rejected, 555)
+    );
+    assert!(
+        told[0]
+            .text
+            .contains("Показания меньше предыдущих (SRV008)"),
+        "{}",
+        told[0].text
+    );
 
     assert!(
         matches!(rig.handler.run(&job).unwrap(), Outcome::Done),
