@@ -9,8 +9,11 @@
 //!   `GET /meters/{id}/readings`. They take the session's person and answer "not found"
 //!   for someone else's premise or meter.
 //! - ГИС ЖКХ connector: implement [`ReadingsExport`] and register [`ImportReadings`] under
-//!   [`IMPORT_READINGS`] in `server.rs`.
-//! - bot: implement [`ReminderSender`] and run [`RemindJob`] (or call [`remind_due`]).
+//!   [`IMPORT_READINGS`] in `server.rs`; until then delivery jobs wait, pending, in the
+//!   outbox.
+//! - bot: implement [`ReminderSender`] (queue a MAX message in the given transaction),
+//!   register [`RemindJob`] under [`REMIND`] and call [`RemindJob::schedule`] once; pass
+//!   the same sender to [`ImportReadings::with_notifier`] so rejections reach the resident.
 //! - console and CLI: [`export_period`] writes the billing CSV.
 //!
 //! Errors: a refused value is not an error of the call but a [`Problem`] in the meter's
