@@ -27,6 +27,7 @@ use time::Date;
 
 mod delivery;
 mod export;
+mod history;
 mod problem;
 mod reminders;
 mod rules;
