@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|gis|export|version]`.
 
 use std::path::PathBuf;
 
@@ -57,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         command: GisCommand,
     },
+    /// Write data out as CSV to stdout.
+    Export {
+        #[command(subcommand)]
+        what: Export,
+    },
     /// Print the version.
     Version,
 }
@@ -73,6 +78,20 @@ pub enum MaxAction {
 pub enum GisCommand {
     /// Sync houses, premises, accounts and meters from ГИС ЖКХ now.
     Sync,
+}
+
+/// What `gosdom export` writes.
+#[derive(Debug, Subcommand)]
+pub enum Export {
+    /// A month's readings for billing, one row per reading that counts.
+    Readings {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        period: crate::domain::readings::Period,
+        /// Only this УО (organisation id); all of them without it.
+        #[arg(long)]
+        organisation: Option<i64>,
+    },
 }
 
 /// Flags that override config keys for one run.

@@ -267,8 +267,12 @@ pub struct Readings {
     pub strict_window: bool,
     /// Accept a value lower than the previous one (meter replaced or rolled over).
     pub allow_lower: bool,
-    /// Ask the resident to confirm when consumption exceeds this many average months.
+    /// Ask the resident to confirm when consumption exceeds this many average months
+    /// (0 turns the check off).
     pub jump_factor: u32,
+    /// Hours east of UTC of the houses' local time, which decides the day of the month
+    /// (3 for Moscow). A УО or house may override it in its settings.
+    pub utc_offset_hours: i8,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -436,6 +440,7 @@ impl Default for Readings {
             strict_window: true,
             allow_lower: false,
             jump_factor: 10,
+            utc_offset_hours: 3,
         }
     }
 }
@@ -797,6 +802,13 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
                 "use 1–31",
             ));
         }
+    }
+    if !(-12..=14).contains(&r.utc_offset_hours) {
+        return Err(invalid(
+            "readings.utc_offset_hours",
+            format!("{} is not a time zone offset", r.utc_offset_hours),
+            "use -12–14, e.g. 3 for Moscow",
+        ));
     }
     if config.gis.sync_hour > 23 {
         return Err(invalid(

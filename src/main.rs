@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use gosdom::cli::{Cli, Command, GisCommand, MaxAction};
+use gosdom::cli::{Cli, Command, Export, GisCommand, MaxAction};
 use gosdom::config::{self, ConfigError};
+use gosdom::domain::readings;
 use gosdom::server::{store_options, Service};
 use gosdom::{logging, store};
 
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         Command::Gis {
             command: GisCommand::Sync,
         } => gis_sync(&loaded.config),
+        Command::Export { what } => export(&loaded.config, what),
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };
@@ -140,6 +142,21 @@ fn gis_sync(config: &config::Config) -> anyhow::Result<()> {
         "ГИС ЖКХ sync: {} houses, {} added, {} updated, {} marked removed",
         report.houses, report.added, report.updated, report.removed
     );
+    Ok(())
+}
+
+fn export(config: &config::Config, what: Export) -> anyhow::Result<()> {
+    let store = store::Store::open(&store_options(config))?;
+    let conn = store.conn()?;
+    match what {
+        Export::Readings {
+            period,
+            organisation,
+        } => {
+            let rows = readings::export_period(&conn, period, organisation, std::io::stdout())?;
+            eprintln!("{rows} readings of {period}");
+        }
+    }
     Ok(())
 }
 

@@ -2,5 +2,6 @@
 
 pub mod people;
 pub mod properties;
+pub mod readings;
 pub mod sessions;
 pub mod signin;
