@@ -49,6 +49,11 @@ pub const UPDATE_TYPES: &[&str] = &[
     "chat_title_changed",
 ];
 
+/// How long handled updates are kept to recognise repeats.
+const KEEP_UPDATES: time::Duration = time::Duration::days(14);
+/// Old updates are pruned once every this many updates.
+const PRUNE_EVERY: i64 = 500;
+
 /// `kv` key holding the bot's `/me`, fetched at start.
 pub const KV_BOT: &str = "max.bot";
 
@@ -185,6 +190,13 @@ impl Handler for UpdateHandler {
                  WHERE id = ?1",
                 params![id, ts(now)],
             )?;
+            // MAX repeats an update within hours, not weeks: old keys can go, now and then.
+            if id % PRUNE_EVERY == 0 {
+                tx.execute(
+                    "DELETE FROM max_updates WHERE state = 'handled' AND handled_at < ?1",
+                    [ts(now - KEEP_UPDATES)],
+                )?;
+            }
             Ok(())
         })?;
         Ok(Outcome::Done)
