@@ -40,12 +40,12 @@ fn world_with(config: impl FnOnce(&mut Config)) -> World {
     let store = Store::open(&gosdom::server::store_options(&cfg)).unwrap();
     let conn = store.conn().unwrap();
     let t = store::ts(NOW);
-    let org = org(&conn, "1655000001", &t);
+    let main_org = org(&conn, "1655000001", &t);
     let other_org = org(&conn, "1655000002", &t);
     conn.execute(
         "INSERT INTO houses (organisation_id, fias_guid, address, created_at, updated_at) \
          VALUES (?1, ?2, 'г. Казань, ул. Баумана, д. 44', ?3, ?3)",
-        params![org, FIAS, t],
+        params![main_org, FIAS, t],
     )
     .unwrap();
     let house = conn.last_insert_rowid();
@@ -75,7 +75,7 @@ fn world_with(config: impl FnOnce(&mut Config)) -> World {
         settings: Settings::new(&cfg),
         _dir: dir,
         store,
-        org,
+        org: main_org,
         other_org,
         house,
         flat,
