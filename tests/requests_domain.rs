@@ -10,7 +10,9 @@ use gosdom::domain::requests::api::{self, CommentBody, NewRequestBody, RateBody,
 use gosdom::domain::requests::gis::{self, PulledAppeal};
 use gosdom::domain::requests::notify::{GisAnswer, NotifyRequest};
 use gosdom::domain::requests::photos::Upload;
-use gosdom::domain::requests::staff::{self, QueueFilter, StaffCommentBody, StatusBody};
+use gosdom::domain::requests::staff::{
+    self, QueueFilter, StaffCommentBody, StaffMember, StatusBody,
+};
 use gosdom::domain::requests::{RequestError, Settings, Status};
 use gosdom::store::{self, Store};
 use rusqlite::{params, Connection};
@@ -160,6 +162,13 @@ fn stored_files(dir: &Path) -> usize {
     walk(&dir.join("attachments"))
 }
 
+fn who(w: &World, user_id: i64) -> StaffMember {
+    StaffMember {
+        user_id,
+        organisation_id: w.org,
+    }
+}
+
 fn code(e: RequestError) -> &'static str {
     e.code()
 }
@@ -195,32 +204,53 @@ fn a_request_moves_through_its_lifecycle_and_the_resident_hears_of_each_change()
 
     let id = card.id;
     let at = NOW + Duration::minutes(5);
-    staff::change_status(&mut conn, &w.settings, w.org, 7, id, &status(Status::InWork, None), at)
-        .unwrap();
+    staff::change_status(
+        &mut conn,
+        &w.settings,
+        who(&w, 7),
+        id,
+        &status(Status::InWork, None),
+        at,
+    )
+    .unwrap();
     let internal = StaffCommentBody {
         text: "Сантехник Иванов".into(),
         visible: false,
     };
-    staff::comment(&mut conn, &w.settings, w.org, 7, id, &internal, &[], at).unwrap();
+    staff::comment(&mut conn, &w.settings, who(&w, 7), id, &internal, &[], at).unwrap();
     let visible = StaffCommentBody {
         text: "Мастер придёт до 12:00".into(),
         visible: true,
     };
-    staff::comment(&mut conn, &w.settings, w.org, 7, id, &visible, &[], at).unwrap();
+    staff::comment(&mut conn, &w.settings, who(&w, 7), id, &visible, &[], at).unwrap();
     let own = CommentBody {
-        text: "Жду".into(),
+        text: "Жду".into()
     };
     api::comment(&mut conn, &w.settings, w.anna, id, &own, &[], at).unwrap();
 
     // Illegal: refused with a code, nothing written.
     let events_before = count(&conn, "request_events");
-    let e = staff::change_status(&mut conn, &w.settings, w.org, 7, id, &status(Status::Closed, None), at)
-        .unwrap_err();
+    let e = staff::change_status(
+        &mut conn,
+        &w.settings,
+        who(&w, 7),
+        id,
+        &status(Status::Closed, None),
+        at,
+    )
+    .unwrap_err();
     assert_eq!(code(e), "illegal_transition");
     assert_eq!(count(&conn, "request_events"), events_before);
 
-    let done = staff::change_status(&mut conn, &w.settings, w.org, 7, id, &status(Status::Done, Some("Заменили прокладку")), at)
-        .unwrap();
+    let done = staff::change_status(
+        &mut conn,
+        &w.settings,
+        who(&w, 7),
+        id,
+        &status(Status::Done, Some("Заменили прокладку")),
+        at,
+    )
+    .unwrap();
     assert_eq!(done.status, Status::Done);
 
     let sent: Vec<NotifyRequest> = jobs(&conn, "max.notify_request")
@@ -233,7 +263,11 @@ fn a_request_moves_through_its_lifecycle_and_the_resident_hears_of_each_change()
         .collect();
     assert_eq!(
         what,
-        [("status", "in_work"), ("comment", "in_work"), ("status", "done")],
+        [
+            ("status", "in_work"),
+            ("comment", "in_work"),
+            ("status", "done")
+        ],
         "one message per status change and per visible staff comment"
     );
     assert!(sent.iter().all(|n| n.person_id == w.anna));
@@ -245,16 +279,42 @@ fn a_request_moves_through_its_lifecycle_and_the_resident_hears_of_each_change()
     // The resident sees no internal note and no staff identity; staff see both.
     let mine = api::card(&conn, &w.settings, w.anna, id, at).unwrap();
     assert!(mine.events.iter().all(|e| e.visible && e.author.is_none()));
-    assert!(!mine.events.iter().any(|e| e.text.as_deref() == Some("Сантехник Иванов")));
+    assert!(!mine
+        .events
+        .iter()
+        .any(|e| e.text.as_deref() == Some("Сантехник Иванов")));
     assert!(mine.can_reopen && mine.can_rate);
     let theirs = staff::card(&conn, &w.settings, w.org, id, at).unwrap();
-    assert!(theirs.events.iter().any(|e| e.author.as_deref() == Some("staff:7") && !e.visible));
+    assert!(theirs
+        .events
+        .iter()
+        .any(|e| e.author.as_deref() == Some("staff:7") && !e.visible));
 
-    let rated = api::rate(&mut conn, &w.settings, w.anna, id, &RateBody { rating: 5, comment: None }, at)
-        .unwrap();
+    let rated = api::rate(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        id,
+        &RateBody {
+            rating: 5,
+            comment: None,
+        },
+        at,
+    )
+    .unwrap();
     assert_eq!(rated.rating, Some(5));
-    let e = api::rate(&mut conn, &w.settings, w.anna, id, &RateBody { rating: 4, comment: None }, at)
-        .unwrap_err();
+    let e = api::rate(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        id,
+        &RateBody {
+            rating: 4,
+            comment: None,
+        },
+        at,
+    )
+    .unwrap_err();
     assert_eq!(code(e), "already_rated");
 }
 
@@ -267,19 +327,37 @@ fn reopening_works_only_within_the_window() {
         text: "Домофон молчит".into(),
         ..leak(&w)
     };
-    let id = api::file(&mut conn, &w.settings, w.anna, &body, &[], NOW).unwrap().id;
+    let id = api::file(&mut conn, &w.settings, w.anna, &body, &[], NOW)
+        .unwrap()
+        .id;
     let reopen = ReopenBody {
         reason: "Снова не работает".into(),
     };
     let e = api::reopen(&mut conn, &w.settings, w.anna, id, &reopen, NOW).unwrap_err();
     assert_eq!(code(e), "illegal_transition");
 
-    staff::change_status(&mut conn, &w.settings, w.org, 1, id, &status(Status::Done, None), NOW).unwrap();
+    staff::change_status(
+        &mut conn,
+        &w.settings,
+        who(&w, 1),
+        id,
+        &status(Status::Done, None),
+        NOW,
+    )
+    .unwrap();
     let late = NOW + Duration::days(14) + Duration::minutes(1);
     let e = api::reopen(&mut conn, &w.settings, w.anna, id, &reopen, late).unwrap_err();
     assert_eq!(code(e), "reopen_window_passed");
 
-    let card = api::reopen(&mut conn, &w.settings, w.anna, id, &reopen, NOW + Duration::days(13)).unwrap();
+    let card = api::reopen(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        id,
+        &reopen,
+        NOW + Duration::days(13),
+    )
+    .unwrap();
     assert_eq!(card.status, Status::Reopened);
     let last = card.events.last().unwrap();
     assert_eq!(last.author_role, "resident");
@@ -291,12 +369,22 @@ fn reopening_works_only_within_the_window() {
 fn another_resident_or_another_uo_cannot_see_or_touch_a_request() {
     let w = world();
     let mut conn = w.store.conn().unwrap();
-    let card = api::file(&mut conn, &w.settings, w.anna, &leak(&w), &[photo("a.jpg", jpeg(1))], NOW).unwrap();
+    let card = api::file(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        &leak(&w),
+        &[photo("a.jpg", jpeg(1))],
+        NOW,
+    )
+    .unwrap();
     let photo_id = card.photos[0].id;
 
     let e = api::card(&conn, &w.settings, w.petr, card.id, NOW).unwrap_err();
     assert!(matches!(e, RequestError::NotFound));
-    let comment = CommentBody { text: "чужой".into() };
+    let comment = CommentBody {
+        text: "чужой".into(),
+    };
     let e = api::comment(&mut conn, &w.settings, w.petr, card.id, &comment, &[], NOW).unwrap_err();
     assert!(matches!(e, RequestError::NotFound));
     let e = api::photo(&conn, &w.settings, w.petr, card.id, photo_id).unwrap_err();
@@ -320,15 +408,30 @@ fn bad_uploads_are_refused_and_leave_nothing_behind() {
     let mut conn = w.store.conn().unwrap();
     let data = w.settings.data_dir.clone();
     let mut big = jpeg(1);
-    big.splice(2..2, vec![0xFF, 0xE0, 0, 200].into_iter().chain(vec![0; 198]));
+    big.splice(
+        2..2,
+        vec![0xFF, 0xE0, 0, 200].into_iter().chain(vec![0; 198]),
+    );
     let cut = jpeg(1)[..40].to_vec();
     let cases: Vec<(Vec<Upload>, &str)> = vec![
         (vec![photo("big.jpg", big)], "photo_too_large"),
-        (vec![photo("scan.jpg", b"%PDF-1.7\n1 0 obj".to_vec())], "unsupported_photo_type"),
+        (
+            vec![photo("scan.jpg", b"%PDF-1.7\n1 0 obj".to_vec())],
+            "unsupported_photo_type",
+        ),
         (vec![photo("cut.jpg", cut)], "photo_truncated"),
-        ((0..6).map(|i| photo("p.jpg", jpeg(i))).collect(), "too_many_photos"),
-        (vec![photo("../../etc/passwd.jpg", jpeg(1))], "bad_file_name"),
-        (vec![photo("ok.jpg", jpeg(1)), photo("..\\evil.jpg", jpeg(2))], "bad_file_name"),
+        (
+            (0..6).map(|i| photo("p.jpg", jpeg(i))).collect(),
+            "too_many_photos",
+        ),
+        (
+            vec![photo("../../etc/passwd.jpg", jpeg(1))],
+            "bad_file_name",
+        ),
+        (
+            vec![photo("ok.jpg", jpeg(1)), photo("..\\evil.jpg", jpeg(2))],
+            "bad_file_name",
+        ),
     ];
     for (uploads, expected) in cases {
         let e = api::file(&mut conn, &w.settings, w.anna, &leak(&w), &uploads, NOW).unwrap_err();
@@ -343,8 +446,15 @@ fn bad_uploads_are_refused_and_leave_nothing_behind() {
     let five: Vec<Upload> = (0..5).map(|i| photo("p.jpg", jpeg(i))).collect();
     let card = api::file(&mut conn, &w.settings, w.anna, &leak(&w), &five, NOW).unwrap();
     assert_eq!(stored_files(&data), 5);
-    let e = api::add_photos(&mut conn, &w.settings, w.anna, card.id, &[photo("6.jpg", jpeg(9))], NOW)
-        .unwrap_err();
+    let e = api::add_photos(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        card.id,
+        &[photo("6.jpg", jpeg(9))],
+        NOW,
+    )
+    .unwrap_err();
     assert_eq!(code(e), "too_many_photos");
     assert_eq!(count(&conn, "attachments"), 5);
     assert_eq!(stored_files(&data), 5);
@@ -359,20 +469,62 @@ fn anti_spam_limits_per_day_and_per_text() {
         text: text.into(),
         ..leak(&w)
     };
-    api::file(&mut conn, &w.settings, w.anna, &body("Слабый напор"), &[], NOW).unwrap();
-    api::file(&mut conn, &w.settings, w.anna, &body("слабый  напор!"), &[], NOW).unwrap();
-    let e = api::file(&mut conn, &w.settings, w.anna, &body("Слабый напор."), &[], NOW).unwrap_err();
+    api::file(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        &body("Слабый напор"),
+        &[],
+        NOW,
+    )
+    .unwrap();
+    api::file(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        &body("слабый  напор!"),
+        &[],
+        NOW,
+    )
+    .unwrap();
+    let e = api::file(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        &body("Слабый напор."),
+        &[],
+        NOW,
+    )
+    .unwrap_err();
     assert_eq!(code(e), "duplicate_request");
     api::file(&mut conn, &w.settings, w.anna, &body("Нет воды"), &[], NOW).unwrap();
-    let e = api::file(&mut conn, &w.settings, w.anna, &body("Совсем другое"), &[], NOW).unwrap_err();
+    let e = api::file(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        &body("Совсем другое"),
+        &[],
+        NOW,
+    )
+    .unwrap_err();
     assert_eq!(code(e), "daily_limit");
-    if let RequestError::Limited { message, .. } = api::file(&mut conn, &w.settings, w.anna, &body("x"), &[], NOW).unwrap_err() {
+    if let RequestError::Limited { message, .. } =
+        api::file(&mut conn, &w.settings, w.anna, &body("x"), &[], NOW).unwrap_err()
+    {
         assert!(message.contains("Сегодня"), "{message}");
     }
 
     // Midnight in Moscow opens a new day.
     let tomorrow = datetime!(2026-12-03 21:00 UTC);
-    api::file(&mut conn, &w.settings, w.anna, &body("Совсем другое"), &[], tomorrow).unwrap();
+    api::file(
+        &mut conn,
+        &w.settings,
+        w.anna,
+        &body("Совсем другое"),
+        &[],
+        tomorrow,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -395,15 +547,22 @@ fn numbers_have_no_gaps_or_repeats_under_racing_writers() {
                             premise_id: Some(flat),
                             house_id: None,
                         };
-                        api::file(&mut conn, &settings, anna, &body, &[], NOW).unwrap().number
+                        api::file(&mut conn, &settings, anna, &body, &[], NOW)
+                            .unwrap()
+                            .number
                     })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut numbers: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut numbers: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     numbers.sort();
-    let expected: Vec<String> = (1..=2 * per_thread).map(|n| format!("2026-{n:06}")).collect();
+    let expected: Vec<String> = (1..=2 * per_thread)
+        .map(|n| format!("2026-{n:06}"))
+        .collect();
     assert_eq!(numbers, expected);
 
     // A new year starts again from 1; another УО has its own counter.
@@ -423,7 +582,9 @@ fn the_queue_filters_and_sorts_by_deadline() {
             text: text.into(),
             ..leak(&w)
         };
-        api::file(conn, &w.settings, w.anna, &body, &[], NOW).unwrap().id
+        api::file(conn, &w.settings, w.anna, &body, &[], NOW)
+            .unwrap()
+            .id
     };
     let ordinary = file(&mut conn, "water.pressure", "напор");
     let emergency = file(&mut conn, "water.leak", "течь");
@@ -437,14 +598,23 @@ fn the_queue_filters_and_sorts_by_deadline() {
         emergency: Some(true),
         ..QueueFilter::default()
     };
-    assert_eq!(staff::queue(&conn, w.org, &filter, NOW).unwrap().requests.len(), 1);
+    assert_eq!(
+        staff::queue(&conn, w.org, &filter, NOW)
+            .unwrap()
+            .requests
+            .len(),
+        1
+    );
     let filter = QueueFilter {
         overdue: Some(true),
         ..QueueFilter::default()
     };
     let later = NOW + Duration::hours(1);
     let overdue = staff::queue(&conn, w.org, &filter, later).unwrap().requests;
-    assert_eq!(overdue.iter().map(|r| r.id).collect::<Vec<_>>(), [emergency]);
+    assert_eq!(
+        overdue.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [emergency]
+    );
     assert!(overdue[0].overdue);
     let filter = QueueFilter {
         category: Some("documents".into()),
@@ -454,10 +624,12 @@ fn the_queue_filters_and_sorts_by_deadline() {
     };
     let docs = staff::queue(&conn, w.org, &filter, NOW).unwrap().requests;
     assert_eq!(docs.iter().map(|r| r.id).collect::<Vec<_>>(), [query]);
-    assert!(staff::queue(&conn, w.other_org, &QueueFilter::default(), NOW)
-        .unwrap()
-        .requests
-        .is_empty());
+    assert!(
+        staff::queue(&conn, w.other_org, &QueueFilter::default(), NOW)
+            .unwrap()
+            .requests
+            .is_empty()
+    );
 
     // Deferring needs a date and a reason, and shows the date to the resident.
     let defer = StatusBody {
@@ -465,9 +637,17 @@ fn the_queue_filters_and_sorts_by_deadline() {
         reason: Some("Ждём запчасть".into()),
         deferred_until: Some(date!(2026 - 12 - 20)),
     };
-    let card = staff::change_status(&mut conn, &w.settings, w.org, 3, ordinary, &defer, NOW).unwrap();
+    let card =
+        staff::change_status(&mut conn, &w.settings, who(&w, 3), ordinary, &defer, NOW).unwrap();
     assert_eq!(card.deferred_until.as_deref(), Some("2026-12-20"));
-    assert!(card.events.last().unwrap().text.as_deref().unwrap().contains("20.12.2026"));
+    assert!(card
+        .events
+        .last()
+        .unwrap()
+        .text
+        .as_deref()
+        .unwrap()
+        .contains("20.12.2026"));
 }
 
 #[test]
@@ -490,10 +670,12 @@ fn gis_appeals_join_the_queue_once_and_answers_go_back() {
         fias_house_guid: Some("00000000-0000-0000-0000-000000000000".into()),
         ..appeal.clone()
     };
-    let report = gis::upsert_appeals(&mut conn, &w.settings, &[appeal.clone(), stray], NOW).unwrap();
+    let report =
+        gis::upsert_appeals(&mut conn, &w.settings, &[appeal.clone(), stray], NOW).unwrap();
     assert_eq!(report.created.len(), 1);
     assert_eq!(report.skipped[0].1, "unknown_house");
-    let again = gis::upsert_appeals(&mut conn, &w.settings, &[appeal.clone()], NOW).unwrap();
+    let again =
+        gis::upsert_appeals(&mut conn, &w.settings, std::slice::from_ref(&appeal), NOW).unwrap();
     assert_eq!(again.known, report.created);
     assert_eq!(count(&conn, "requests"), 1);
 
@@ -502,11 +684,29 @@ fn gis_appeals_join_the_queue_once_and_answers_go_back() {
         source: Some("gis".into()),
         ..QueueFilter::default()
     };
-    assert_eq!(staff::queue(&conn, w.org, &filter, NOW).unwrap().requests[0].id, id);
+    assert_eq!(
+        staff::queue(&conn, w.org, &filter, NOW).unwrap().requests[0].id,
+        id
+    );
 
-    staff::change_status(&mut conn, &w.settings, w.org, 2, id, &status(Status::InWork, None), NOW).unwrap();
-    staff::change_status(&mut conn, &w.settings, w.org, 2, id, &status(Status::Done, Some("Лампы заменены")), NOW)
-        .unwrap();
+    staff::change_status(
+        &mut conn,
+        &w.settings,
+        who(&w, 2),
+        id,
+        &status(Status::InWork, None),
+        NOW,
+    )
+    .unwrap();
+    staff::change_status(
+        &mut conn,
+        &w.settings,
+        who(&w, 2),
+        id,
+        &status(Status::Done, Some("Лампы заменены")),
+        NOW,
+    )
+    .unwrap();
     let answers: Vec<GisAnswer> = jobs(&conn, "gis.import_answer")
         .into_iter()
         .map(|v| serde_json::from_value(v).unwrap())
@@ -516,14 +716,19 @@ fn gis_appeals_join_the_queue_once_and_answers_go_back() {
     assert_eq!(answers[1].appeal_number.as_deref(), Some("63-2026-0042"));
     assert_eq!(answers[1].answer_text.as_deref(), Some("Лампы заменены"));
     assert!(answers[1].send_answer && !answers[0].send_answer);
-    assert!(jobs(&conn, "max.notify_request").is_empty(), "no resident in MAX to tell");
+    assert!(
+        jobs(&conn, "max.notify_request").is_empty(),
+        "no resident in MAX to tell"
+    );
 
     // Withdrawn in ГИС ЖКХ while open: declined, without answering ГИС ЖКХ back.
     let second = PulledAppeal {
         appeal_guid: "0d2f9a3e-3333-4c2b-9a7e-5b1c2d3e4f50".into(),
         ..appeal.clone()
     };
-    let id2 = gis::upsert_appeals(&mut conn, &w.settings, &[second.clone()], NOW).unwrap().created[0];
+    let id2 = gis::upsert_appeals(&mut conn, &w.settings, std::slice::from_ref(&second), NOW)
+        .unwrap()
+        .created[0];
     let withdrawn = PulledAppeal {
         withdrawn: true,
         ..second

@@ -170,7 +170,11 @@ fn location(
         }
     };
     let (organisation, house) = found.ok_or(RequestError::NotFound)?;
-    Ok((organisation, house, body.premise_id.filter(|_| place.premise)))
+    Ok((
+        organisation,
+        house,
+        body.premise_id.filter(|_| place.premise),
+    ))
 }
 
 /// Files a request with up to `max_photos` photos.
@@ -225,8 +229,14 @@ pub fn comment(
     let prepared = photos::prepare(uploads, 0, &settings.requests)?;
     with_photos(conn, settings, &prepared, |tx| {
         let request = own(tx, person_id, id)?;
-        let event =
-            lifecycle::comment(tx, &request, &body.text, true, &Actor::Resident(person_id), now)?;
+        let event = lifecycle::comment(
+            tx,
+            &request,
+            &body.text,
+            true,
+            &Actor::Resident(person_id),
+            now,
+        )?;
         photos::insert_rows(tx, request.id, Some(event), &prepared, now)?;
         Ok(())
     })?;
@@ -277,7 +287,12 @@ pub fn photo(
         )
         .optional()?;
     attached.ok_or(RequestError::NotFound)?;
-    photos::open_for(conn, &settings.data_dir, Viewer::Resident { person_id }, photo_id)
+    photos::open_for(
+        conn,
+        &settings.data_dir,
+        Viewer::Resident { person_id },
+        photo_id,
+    )
 }
 
 pub fn reopen(
@@ -306,7 +321,14 @@ pub fn rate(
 ) -> Result<RequestCard> {
     with_photos(conn, settings, &[], |tx| {
         let request = own(tx, person_id, id)?;
-        lifecycle::rate(tx, &request, body.rating, body.comment.as_deref(), person_id, now)
+        lifecycle::rate(
+            tx,
+            &request,
+            body.rating,
+            body.comment.as_deref(),
+            person_id,
+            now,
+        )
     })?;
     card(conn, settings, person_id, id, now)
 }

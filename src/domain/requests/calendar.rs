@@ -194,15 +194,33 @@ mod tests {
     fn weekends_holidays_and_transfers() {
         let c = cal();
         assert!(c.is_working_day(date!(2026 - 12 - 30)));
-        assert!(!c.is_working_day(date!(2026 - 12 - 31)), "transfer from Jan 4");
-        assert!(!c.is_working_day(date!(2026 - 01 - 09)), "transfer from Jan 3");
+        assert!(
+            !c.is_working_day(date!(2026 - 12 - 31)),
+            "transfer from Jan 4"
+        );
+        assert!(
+            !c.is_working_day(date!(2026 - 01 - 09)),
+            "transfer from Jan 3"
+        );
         assert!(c.is_working_day(date!(2026 - 01 - 12)));
-        assert!(!c.is_working_day(date!(2025 - 05 - 08)), "transfer from Feb 23");
+        assert!(
+            !c.is_working_day(date!(2025 - 05 - 08)),
+            "transfer from Feb 23"
+        );
         assert!(c.is_working_day(date!(2025 - 11 - 01)), "working Saturday");
         assert!(!c.is_working_day(date!(2025 - 11 - 03)));
-        assert!(!c.is_working_day(date!(2026 - 03 - 09)), "Mar 8 fell on Sunday");
-        assert!(!c.is_working_day(date!(2027 - 05 - 03)), "May 1 fell on Saturday");
-        assert!(!c.is_working_day(date!(2030 - 02 - 23)), "fixed holiday outside table");
+        assert!(
+            !c.is_working_day(date!(2026 - 03 - 09)),
+            "Mar 8 fell on Sunday"
+        );
+        assert!(
+            !c.is_working_day(date!(2027 - 05 - 03)),
+            "May 1 fell on Saturday"
+        );
+        assert!(
+            !c.is_working_day(date!(2030 - 02 - 23)),
+            "fixed holiday outside table"
+        );
     }
 
     #[test]

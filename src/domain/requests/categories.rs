@@ -74,13 +74,33 @@ static WATER: Category = Category {
     code: "water",
     title: "Водоснабжение",
     problems: &[
-        p("water.leak", "Течь трубы, протечка", E, "течёт капает протекает вода залив"),
-        p("water.flooding", "Затопление", E, "топит заливает потоп соседи сверху"),
+        p(
+            "water.leak",
+            "Течь трубы, протечка",
+            E,
+            "течёт капает протекает вода залив",
+        ),
+        p(
+            "water.flooding",
+            "Затопление",
+            E,
+            "топит заливает потоп соседи сверху",
+        ),
         p("water.no_cold", "Нет холодной воды", O, "отключили воду"),
         p("water.no_hot", "Нет горячей воды", O, "отключили гвс"),
         p("water.pressure", "Слабый напор воды", O, "напор давление"),
-        p("water.temperature", "Горячая вода недостаточно горячая", O, "еле тёплая гвс"),
-        p("water.quality", "Ржавая или мутная вода", O, "грязная вода запах"),
+        p(
+            "water.temperature",
+            "Горячая вода недостаточно горячая",
+            O,
+            "еле тёплая гвс",
+        ),
+        p(
+            "water.quality",
+            "Ржавая или мутная вода",
+            O,
+            "грязная вода запах",
+        ),
     ],
 };
 
@@ -88,8 +108,18 @@ static SEWAGE: Category = Category {
     code: "sewage",
     title: "Канализация",
     problems: &[
-        p("sewage.blockage", "Засор канализации", E, "засор стояк унитаз раковина"),
-        p("sewage.overflow", "Разлив стоков", E, "стоки фекалии затопило"),
+        p(
+            "sewage.blockage",
+            "Засор канализации",
+            E,
+            "засор стояк унитаз раковина",
+        ),
+        p(
+            "sewage.overflow",
+            "Разлив стоков",
+            E,
+            "стоки фекалии затопило",
+        ),
         p("sewage.smell", "Запах канализации", O, "вонь запах"),
     ],
 };
@@ -98,10 +128,25 @@ static HEATING: Category = Category {
     code: "heating",
     title: "Отопление",
     problems: &[
-        p("heating.none", "Нет отопления", E, "холодно батареи холодные"),
-        p("heating.leak", "Течь батареи или трубы отопления", E, "радиатор течёт"),
+        p(
+            "heating.none",
+            "Нет отопления",
+            E,
+            "холодно батареи холодные",
+        ),
+        p(
+            "heating.leak",
+            "Течь батареи или трубы отопления",
+            E,
+            "радиатор течёт",
+        ),
         p("heating.weak", "Батареи еле тёплые", O, "холодно радиатор"),
-        p("heating.air", "Завоздушивание батареи", O, "воздух стравить"),
+        p(
+            "heating.air",
+            "Завоздушивание батареи",
+            O,
+            "воздух стравить",
+        ),
     ],
 };
 
@@ -109,10 +154,30 @@ static ELECTRICITY: Category = Category {
     code: "electricity",
     title: "Электроснабжение",
     problems: &[
-        p("electricity.none", "Нет электричества", E, "свет отключили электроэнергия"),
-        p("electricity.sparks", "Искрит проводка, запах гари", E, "щиток замыкание дым"),
-        p("electricity.lighting", "Не горит свет", O, "лампочка освещение темно"),
-        p("electricity.meter", "Неисправен электросчётчик", O, "счётчик"),
+        p(
+            "electricity.none",
+            "Нет электричества",
+            E,
+            "свет отключили электроэнергия",
+        ),
+        p(
+            "electricity.sparks",
+            "Искрит проводка, запах гари",
+            E,
+            "щиток замыкание дым",
+        ),
+        p(
+            "electricity.lighting",
+            "Не горит свет",
+            O,
+            "лампочка освещение темно",
+        ),
+        p(
+            "electricity.meter",
+            "Неисправен электросчётчик",
+            O,
+            "счётчик",
+        ),
     ],
 };
 
@@ -129,8 +194,18 @@ static VENTILATION: Category = Category {
     code: "ventilation",
     title: "Вентиляция",
     problems: &[
-        p("ventilation.draft", "Нет тяги в вентиляции", O, "вытяжка духота"),
-        p("ventilation.smell", "Посторонние запахи из вентиляции", O, "запах"),
+        p(
+            "ventilation.draft",
+            "Нет тяги в вентиляции",
+            O,
+            "вытяжка духота",
+        ),
+        p(
+            "ventilation.smell",
+            "Посторонние запахи из вентиляции",
+            O,
+            "запах",
+        ),
     ],
 };
 
@@ -140,7 +215,12 @@ static INTERCOM: Category = Category {
     problems: &[
         p("intercom.broken", "Домофон не работает", O, "трубка звонок"),
         p("intercom.key", "Нужен ключ от домофона", O, "чип таблетка"),
-        p("intercom.door", "Не закрывается входная дверь", O, "доводчик замок"),
+        p(
+            "intercom.door",
+            "Не закрывается входная дверь",
+            O,
+            "доводчик замок",
+        ),
     ],
 };
 
@@ -148,10 +228,30 @@ static CLEANING: Category = Category {
     code: "cleaning",
     title: "Уборка",
     problems: &[
-        p("cleaning.dirty", "Грязно, не убрано", O, "уборка мусор грязь"),
-        p("cleaning.snow", "Не убран снег или наледь", O, "гололёд скользко"),
-        p("cleaning.icicles", "Сосульки, снег на крыше", E, "сосулька свисает"),
-        p("cleaning.pests", "Насекомые или грызуны", O, "тараканы крысы мыши дезинсекция"),
+        p(
+            "cleaning.dirty",
+            "Грязно, не убрано",
+            O,
+            "уборка мусор грязь",
+        ),
+        p(
+            "cleaning.snow",
+            "Не убран снег или наледь",
+            O,
+            "гололёд скользко",
+        ),
+        p(
+            "cleaning.icicles",
+            "Сосульки, снег на крыше",
+            E,
+            "сосулька свисает",
+        ),
+        p(
+            "cleaning.pests",
+            "Насекомые или грызуны",
+            O,
+            "тараканы крысы мыши дезинсекция",
+        ),
     ],
 };
 
@@ -159,9 +259,19 @@ static WASTE: Category = Category {
     code: "waste",
     title: "Вывоз мусора",
     problems: &[
-        p("waste.not_collected", "Не вывезен мусор", O, "контейнер переполнен"),
+        p(
+            "waste.not_collected",
+            "Не вывезен мусор",
+            O,
+            "контейнер переполнен",
+        ),
         p("waste.chute", "Засор мусоропровода", O, "мусоропровод"),
-        p("waste.bulky", "Вывоз крупногабаритного мусора", O, "мебель строительный"),
+        p(
+            "waste.bulky",
+            "Вывоз крупногабаритного мусора",
+            O,
+            "мебель строительный",
+        ),
     ],
 };
 
@@ -169,12 +279,37 @@ static REPAIRS: Category = Category {
     code: "repairs",
     title: "Ремонт",
     problems: &[
-        p("repairs.roof_leak", "Протекает крыша", E, "кровля течёт капает"),
-        p("repairs.windows", "Разбиты или не закрываются окна", O, "стекло окно"),
+        p(
+            "repairs.roof_leak",
+            "Протекает крыша",
+            E,
+            "кровля течёт капает",
+        ),
+        p(
+            "repairs.windows",
+            "Разбиты или не закрываются окна",
+            O,
+            "стекло окно",
+        ),
         p("repairs.doors", "Сломана дверь", O, "дверь замок"),
-        p("repairs.walls", "Трещины, осыпается штукатурка", O, "стена потолок"),
-        p("repairs.stairs", "Повреждены лестницы или перила", O, "ступени"),
-        p("repairs.playground", "Сломано оборудование площадки", O, "качели детская"),
+        p(
+            "repairs.walls",
+            "Трещины, осыпается штукатурка",
+            O,
+            "стена потолок",
+        ),
+        p(
+            "repairs.stairs",
+            "Повреждены лестницы или перила",
+            O,
+            "ступени",
+        ),
+        p(
+            "repairs.playground",
+            "Сломано оборудование площадки",
+            O,
+            "качели детская",
+        ),
         p("repairs.mailbox", "Сломан почтовый ящик", O, "почта"),
     ],
 };
@@ -183,10 +318,25 @@ static LIFT: Category = Category {
     code: "lift",
     title: "Лифт",
     problems: &[
-        p("lift.stuck", "Застрял человек в лифте", E, "застряли кабина"),
+        p(
+            "lift.stuck",
+            "Застрял человек в лифте",
+            E,
+            "застряли кабина",
+        ),
         p("lift.stopped", "Лифт не работает", O, "стоит не едет"),
-        p("lift.noise", "Шум, рывки при движении", O, "дёргается скрипит"),
-        p("lift.button", "Не работает кнопка или свет в кабине", O, "кнопка"),
+        p(
+            "lift.noise",
+            "Шум, рывки при движении",
+            O,
+            "дёргается скрипит",
+        ),
+        p(
+            "lift.button",
+            "Не работает кнопка или свет в кабине",
+            O,
+            "кнопка",
+        ),
     ],
 };
 
@@ -194,10 +344,25 @@ static ACCRUALS: Category = Category {
     code: "accruals",
     title: "Начисления и оплата",
     problems: &[
-        p("accruals.wrong", "Неверное начисление", Q, "квитанция счёт сумма"),
-        p("accruals.recalc", "Перерасчёт", Q, "некачественная услуга отсутствие"),
+        p(
+            "accruals.wrong",
+            "Неверное начисление",
+            Q,
+            "квитанция счёт сумма",
+        ),
+        p(
+            "accruals.recalc",
+            "Перерасчёт",
+            Q,
+            "некачественная услуга отсутствие",
+        ),
         p("accruals.payment", "Оплата не учтена", Q, "платёж долг"),
-        p("accruals.readings", "Показания учтены неверно", Q, "счётчик показания"),
+        p(
+            "accruals.readings",
+            "Показания учтены неверно",
+            Q,
+            "счётчик показания",
+        ),
     ],
 };
 
@@ -205,10 +370,30 @@ static DOCUMENTS: Category = Category {
     code: "documents",
     title: "Документы",
     problems: &[
-        p("documents.certificate", "Справка или выписка", Q, "справка выписка"),
-        p("documents.contract", "Копия договора управления или протокола", Q, "договор"),
-        p("documents.report", "Отчёт управляющей организации", Q, "отчёт смета"),
-        p("documents.query", "Другой письменный запрос", Q, "запрос информация"),
+        p(
+            "documents.certificate",
+            "Справка или выписка",
+            Q,
+            "справка выписка",
+        ),
+        p(
+            "documents.contract",
+            "Копия договора управления или протокола",
+            Q,
+            "договор",
+        ),
+        p(
+            "documents.report",
+            "Отчёт управляющей организации",
+            Q,
+            "отчёт смета",
+        ),
+        p(
+            "documents.query",
+            "Другой письменный запрос",
+            Q,
+            "запрос информация",
+        ),
     ],
 };
 
@@ -283,16 +468,11 @@ pub fn place(code: &str) -> Option<&'static Place> {
 }
 
 /// The problem and its category, if `code` is one of the place's problems.
-pub fn problem_at(
-    place: &Place,
-    code: &str,
-) -> Option<(&'static Category, &'static Problem)> {
-    place.categories.iter().find_map(|c| {
-        c.problems
-            .iter()
-            .find(|p| p.code == code)
-            .map(|p| (*c, p))
-    })
+pub fn problem_at(place: &Place, code: &str) -> Option<(&'static Category, &'static Problem)> {
+    place
+        .categories
+        .iter()
+        .find_map(|c| c.problems.iter().find(|p| p.code == code).map(|p| (*c, p)))
 }
 
 /// A problem anywhere in the tree (for requests that came from elsewhere).
@@ -424,7 +604,9 @@ mod tests {
         assert_eq!(hits[0].problem, "gas.smell");
         assert!(hits[0].emergency);
         assert!(search("течёт").iter().any(|h| h.problem == "water.leak"));
-        assert!(search("лифт застрял").iter().any(|h| h.problem == "lift.stuck"));
+        assert!(search("лифт застрял")
+            .iter()
+            .any(|h| h.problem == "lift.stuck"));
         assert!(search("  ").is_empty());
         assert!(search("квазар").is_empty());
     }

@@ -133,7 +133,12 @@ fn upsert_one(
             .optional()?,
         None => None,
     };
-    let text = match appeal.topic.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let text = match appeal
+        .topic
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         Some(topic) => format!("Тема: {topic}\n\n{}", appeal.text.trim()),
         None => appeal.text.trim().to_string(),
     };
@@ -150,7 +155,11 @@ fn upsert_one(
         house_id,
         premise_id,
         person_id: None,
-        place: if premise_id.is_some() { "flat" } else { "entrance" },
+        place: if premise_id.is_some() {
+            "flat"
+        } else {
+            "entrance"
+        },
         problem: "other.other",
         text: &text,
         source: "gis",

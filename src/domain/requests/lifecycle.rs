@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 
 use super::calendar::{deadline, local_offset};
 use super::categories::{self, Kind};
-use super::records::{self, NewRecord, Request};
+use super::records::{self, NewEvent, NewRecord, Request};
 use super::status::{self, Actor, Status};
 use super::{notify, RequestError, Result, Settings};
 use crate::store::ts;
@@ -61,9 +61,8 @@ pub fn create(
 ) -> Result<Request> {
     let place = categories::place(draft.place)
         .ok_or_else(|| RequestError::refused("unknown_place", "Выберите, где проблема."))?;
-    let (_, problem) = categories::problem_at(place, draft.problem).ok_or_else(|| {
-        RequestError::refused("unknown_category", "Выберите проблему из списка.")
-    })?;
+    let (_, problem) = categories::problem_at(place, draft.problem)
+        .ok_or_else(|| RequestError::refused("unknown_category", "Выберите проблему из списка."))?;
     let text = clean_text(draft.text, MAX_TEXT, "текст заявки")?;
     let kind = problem.kind;
     let due = deadline(kind, now, &settings.requests, &settings.calendar);
@@ -88,7 +87,18 @@ pub fn create(
         year,
         now,
     )?;
-    records::add_event(conn, id, "created", Some(Status::New), None, true, actor, now)?;
+    records::add_event(
+        conn,
+        id,
+        &NewEvent {
+            kind: "created",
+            status: Some(Status::New),
+            text: None,
+            visible: true,
+        },
+        actor,
+        now,
+    )?;
     records::load(conn, id)?.ok_or(RequestError::NotFound)
 }
 
@@ -106,7 +116,15 @@ pub fn change_status(
     let reason = reason
         .map(|r| clean_text(r, MAX_COMMENT, "причину"))
         .transpose()?;
-    apply_status(conn, request, to, reason.as_deref(), deferred_until, actor, now)
+    apply_status(
+        conn,
+        request,
+        to,
+        reason.as_deref(),
+        deferred_until,
+        actor,
+        now,
+    )
 }
 
 /// Writes a status change already checked, with its event and notifications.
@@ -140,18 +158,15 @@ pub(super) fn apply_status(
         (None, Some(d)) => Some(format!("Отложена до {}", russian_date(d))),
         (None, None) => None,
     };
-    let event = records::add_event(
-        conn,
-        request.id,
-        "status",
-        Some(to),
-        text.as_deref(),
-        true,
-        actor,
-        now,
-    )?;
+    let new = NewEvent {
+        kind: "status",
+        status: Some(to),
+        text: text.as_deref(),
+        visible: true,
+    };
+    let event = records::add_event(conn, request.id, &new, actor, now)?;
     let updated = records::load(conn, request.id)?.ok_or(RequestError::NotFound)?;
-    notify::after_event(conn, &updated, event, "status", text.as_deref(), true, actor, now)?;
+    notify::after_event(conn, &updated, event, &new, actor, now)?;
     Ok(updated)
 }
 
@@ -176,7 +191,15 @@ pub fn reopen(
     )?;
     let reason = clean_text(reason, MAX_COMMENT, "что осталось не так")?;
     let actor = Actor::Resident(person_id);
-    apply_status(conn, request, Status::Reopened, Some(&reason), None, &actor, now)
+    apply_status(
+        conn,
+        request,
+        Status::Reopened,
+        Some(&reason),
+        None,
+        &actor,
+        now,
+    )
 }
 
 /// The resident rates a done or closed request once, 1–5.
@@ -201,10 +224,7 @@ pub fn rate(
         ));
     }
     if !(1..=5).contains(&rating) {
-        return Err(RequestError::refused(
-            "bad_rating",
-            "Оценка — от 1 до 5.",
-        ));
+        return Err(RequestError::refused("bad_rating", "Оценка — от 1 до 5."));
     }
     let comment = comment
         .filter(|c| !c.trim().is_empty())
@@ -219,7 +239,18 @@ pub fn rate(
         None => format!("Оценка {rating} из 5."),
     };
     let actor = Actor::Resident(person_id);
-    records::add_event(conn, request.id, "rated", None, Some(&text), true, &actor, now)?;
+    records::add_event(
+        conn,
+        request.id,
+        &NewEvent {
+            kind: "rated",
+            status: None,
+            text: Some(&text),
+            visible: true,
+        },
+        &actor,
+        now,
+    )?;
     records::load(conn, request.id)?.ok_or(RequestError::NotFound)
 }
 
@@ -242,12 +273,18 @@ pub fn comment(
         ));
     }
     let text = clean_text(text, MAX_COMMENT, "комментарий")?;
-    let event = records::add_event(conn, request.id, "comment", None, Some(&text), visible, actor, now)?;
+    let new = NewEvent {
+        kind: "comment",
+        status: None,
+        text: Some(&text),
+        visible,
+    };
+    let event = records::add_event(conn, request.id, &new, actor, now)?;
     conn.execute(
         "UPDATE requests SET updated_at = ?2 WHERE id = ?1",
         params![request.id, ts(now)],
     )?;
-    notify::after_event(conn, request, event, "comment", Some(&text), visible, actor, now)?;
+    notify::after_event(conn, request, event, &new, actor, now)?;
     Ok(event)
 }
 
@@ -264,7 +301,18 @@ pub fn assign(
         "UPDATE requests SET assignee = ?2, updated_at = ?3 WHERE id = ?1",
         params![request.id, assignee, ts(now)],
     )?;
-    records::add_event(conn, request.id, "assigned", None, Some(&assignee), false, actor, now)?;
+    records::add_event(
+        conn,
+        request.id,
+        &NewEvent {
+            kind: "assigned",
+            status: None,
+            text: Some(&assignee),
+            visible: false,
+        },
+        actor,
+        now,
+    )?;
     records::load(conn, request.id)?.ok_or(RequestError::NotFound)
 }
 
@@ -294,7 +342,18 @@ pub fn set_deadline(
         "UPDATE requests SET deadline_at = ?2, updated_at = ?3 WHERE id = ?1",
         params![request.id, ts(deadline_at), ts(now)],
     )?;
-    records::add_event(conn, request.id, "deadline", None, Some(&reason), true, actor, now)?;
+    records::add_event(
+        conn,
+        request.id,
+        &NewEvent {
+            kind: "deadline",
+            status: None,
+            text: Some(&reason),
+            visible: true,
+        },
+        actor,
+        now,
+    )?;
     records::load(conn, request.id)?.ok_or(RequestError::NotFound)
 }
 

@@ -128,7 +128,10 @@ impl Settings {
             base.extend(overrides);
         }
         let Ok(requests) = serde_json::from_value::<config::Requests>(merged) else {
-            tracing::warn!(organisation = organisation_id, "ignoring malformed requests settings");
+            tracing::warn!(
+                organisation = organisation_id,
+                "ignoring malformed requests settings"
+            );
             return Ok(self.clone());
         };
         Ok(Settings {

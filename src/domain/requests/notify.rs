@@ -16,7 +16,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::records::Request;
+use super::records::{NewEvent, Request};
 use super::status::{Actor, Status};
 use super::Result;
 use crate::jobs::{self, NewJob};
@@ -90,22 +90,21 @@ fn message(request: &Request, event: &str, text: Option<&str>) -> String {
     out
 }
 
-/// Enqueues what an event of `request` (already updated) must send out. `event` is
+/// Enqueues what an event of `request` (already updated) must send out. Its kind is
 /// `status` or `comment`; other events send nothing. Resident comments are not echoed
 /// back to the resident.
 pub fn after_event(
     conn: &Connection,
     request: &Request,
     event_id: i64,
-    event: &str,
-    text: Option<&str>,
-    visible: bool,
+    new: &NewEvent<'_>,
     actor: &Actor,
     now: OffsetDateTime,
 ) -> Result<()> {
+    let (event, text) = (new.kind, new.text);
     let outward = match event {
         "status" => true,
-        "comment" => visible && matches!(actor, Actor::Staff(_) | Actor::System),
+        "comment" => new.visible && matches!(actor, Actor::Staff(_) | Actor::System),
         _ => false,
     };
     if !outward {

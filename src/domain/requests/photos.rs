@@ -81,7 +81,11 @@ pub fn prepare(
     let mut out = Vec::with_capacity(uploads.len());
     for (i, upload) in uploads.iter().enumerate() {
         let n = i + 1;
-        if upload.file_name.as_deref().is_some_and(|name| !name_ok(name)) {
+        if upload
+            .file_name
+            .as_deref()
+            .is_some_and(|name| !name_ok(name))
+        {
             return Err(refused(
                 "bad_file_name",
                 format!("У фотографии № {n} недопустимое имя файла. Переименуйте её."),
@@ -232,7 +236,16 @@ pub fn open_for(
              JOIN requests r ON r.id = a.request_id \
              LEFT JOIN request_events e ON e.id = a.event_id WHERE a.id = ?1",
             [attachment_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .optional()?;
     let Some((sha256, mime, size, organisation_id, person_id, visible)) = row else {
@@ -259,7 +272,14 @@ mod tests {
 
     #[test]
     fn names_with_paths_are_refused() {
-        for bad in ["../../etc/passwd", "a/b.jpg", "..\\win.jpg", "..", "x\0.jpg", "a\nb"] {
+        for bad in [
+            "../../etc/passwd",
+            "a/b.jpg",
+            "..\\win.jpg",
+            "..",
+            "x\0.jpg",
+            "a\nb",
+        ] {
             assert!(!name_ok(bad), "{bad:?}");
         }
         for good in ["IMG_0001.JPG", "фото двора.heic", "photo.2026.12.03.jpg"] {

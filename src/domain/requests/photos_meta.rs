@@ -285,8 +285,8 @@ fn metadata_items(b: &[u8], start: usize, end: usize) -> Result<Vec<usize>, Bad>
         at += 2;
         let item_type = b.get(at..at + 4).ok_or(Bad::Truncated)?;
         let rest = b.get(at + 4..e).unwrap_or_default();
-        let is_xmp = item_type == b"mime"
-            && String::from_utf8_lossy(rest).to_lowercase().contains("xmp");
+        let is_xmp =
+            item_type == b"mime" && String::from_utf8_lossy(rest).to_lowercase().contains("xmp");
         if item_type == b"Exif" || is_xmp {
             ids.push(id);
         }
@@ -299,10 +299,7 @@ fn heic(b: &[u8]) -> Result<Vec<u8>, Bad> {
     if top.first().map(|t| &t.0) != Some(b"ftyp") {
         return Err(Bad::Malformed);
     }
-    let (_, meta_start, meta_end) = *top
-        .iter()
-        .find(|t| &t.0 == b"meta")
-        .ok_or(Bad::Malformed)?;
+    let (_, meta_start, meta_end) = *top.iter().find(|t| &t.0 == b"meta").ok_or(Bad::Malformed)?;
     let inner = boxes(b, meta_start + 4, meta_end)?;
     let find = |name: &[u8; 4]| inner.iter().find(|t| &t.0 == name).copied();
     let (_, iloc, iloc_end) = find(b"iloc").ok_or(Bad::Malformed)?;

@@ -60,7 +60,10 @@ fn riff_chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
 pub fn webp() -> Vec<u8> {
     let mut body = b"WEBP".to_vec();
     body.extend(riff_chunk(b"VP8X", &[0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-    body.extend(riff_chunk(b"VP8 ", &[0x30, 0x01, 0x00, 0x9D, 0x01, 0x2A, 1, 0, 1]));
+    body.extend(riff_chunk(
+        b"VP8 ",
+        &[0x30, 0x01, 0x00, 0x9D, 0x01, 0x2A, 1, 0, 1],
+    ));
     body.extend(riff_chunk(b"EXIF", GPS));
     let mut b = b"RIFF".to_vec();
     b.extend_from_slice(&u32::try_from(body.len()).unwrap().to_le_bytes());
@@ -69,7 +72,10 @@ pub fn webp() -> Vec<u8> {
 }
 
 fn bmff(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut c = u32::try_from(body.len() + 8).unwrap().to_be_bytes().to_vec();
+    let mut c = u32::try_from(body.len() + 8)
+        .unwrap()
+        .to_be_bytes()
+        .to_vec();
     c.extend_from_slice(kind);
     c.extend_from_slice(body);
     c
@@ -143,7 +149,10 @@ fn location_is_gone_and_the_picture_stays() {
         assert_eq!(sniff(&clean), Some(format));
     }
     let clean = strip(Format::Jpeg, &jpeg()).unwrap();
-    assert!(contains(&clean, &[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]));
+    assert!(contains(
+        &clean,
+        &[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]
+    ));
     assert!(contains(&clean, b"JFIF"));
     assert!(clean.ends_with(&[0xFF, 0xD9]));
     let clean = strip(Format::Webp, &webp()).unwrap();
@@ -164,13 +173,23 @@ fn a_file_cut_short_is_truncated() {
     ] {
         for keep in [original.len() / 2, original.len() - 2] {
             let cut = &original[..keep];
-            assert_eq!(strip(format, cut), Err(Bad::Truncated), "{format:?} cut at {keep}");
+            assert_eq!(
+                strip(format, cut),
+                Err(Bad::Truncated),
+                "{format:?} cut at {keep}"
+            );
         }
     }
 }
 
 #[test]
 fn wrong_insides_are_malformed() {
-    assert_eq!(strip(Format::Jpeg, b"\xFF\xD8\x00\x00"), Err(Bad::Malformed));
-    assert_eq!(strip(Format::Png, b"\x89PNG\r\n\x1a\n\0\0\0\0IEND\0\0\0\0"), Err(Bad::Malformed));
+    assert_eq!(
+        strip(Format::Jpeg, b"\xFF\xD8\x00\x00"),
+        Err(Bad::Malformed)
+    );
+    assert_eq!(
+        strip(Format::Png, b"\x89PNG\r\n\x1a\n\0\0\0\0IEND\0\0\0\0"),
+        Err(Bad::Malformed)
+    );
 }

@@ -43,7 +43,10 @@ pub const REQUEST_COLUMNS: &str = "id, organisation_id, number, premise_id, hous
     appeal_guid, gis_number, assignee, deferred_until, rating, done_at, created_at, updated_at";
 
 fn time_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
-    Ok(row.get::<_, Option<String>>(i)?.as_deref().and_then(parse_ts))
+    Ok(row
+        .get::<_, Option<String>>(i)?
+        .as_deref()
+        .and_then(parse_ts))
 }
 
 pub fn request_from_row(row: &Row<'_>) -> rusqlite::Result<Request> {
@@ -111,7 +114,12 @@ pub fn allocate_number(conn: &Connection, organisation_id: i64, year: i32) -> Re
 }
 
 /// Inserts the request with a fresh number of the local `year`; returns its id.
-pub fn insert(conn: &Connection, new: &NewRecord<'_>, year: i32, now: OffsetDateTime) -> Result<i64> {
+pub fn insert(
+    conn: &Connection,
+    new: &NewRecord<'_>,
+    year: i32,
+    now: OffsetDateTime,
+) -> Result<i64> {
     let number = allocate_number(conn, new.organisation_id, year)?;
     conn.execute(
         "INSERT INTO requests (organisation_id, number, premise_id, house_id, person_id, \
@@ -154,14 +162,22 @@ pub struct Event {
     pub created_at: OffsetDateTime,
 }
 
+/// An event to append.
+#[derive(Clone, Copy, Debug)]
+pub struct NewEvent<'a> {
+    /// `created`, `status`, `comment`, `assigned`, `deadline`, `rated`.
+    pub kind: &'a str,
+    pub status: Option<Status>,
+    pub text: Option<&'a str>,
+    /// Shown to the resident.
+    pub visible: bool,
+}
+
 /// Appends an event; returns its id.
 pub fn add_event(
     conn: &Connection,
     request_id: i64,
-    kind: &str,
-    status: Option<Status>,
-    text: Option<&str>,
-    visible: bool,
+    event: &NewEvent<'_>,
     actor: &Actor,
     now: OffsetDateTime,
 ) -> Result<i64> {
@@ -170,10 +186,10 @@ pub fn add_event(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             request_id,
-            kind,
-            status.map(Status::as_str),
-            text,
-            visible,
+            event.kind,
+            event.status.map(Status::as_str),
+            event.text,
+            event.visible,
             actor.author(),
             ts(now)
         ],

@@ -100,6 +100,15 @@ pub struct DeadlineBody {
     pub reason: String,
 }
 
+/// The signed-in staff member, from the console session.
+#[derive(Clone, Copy, Debug)]
+pub struct StaffMember {
+    /// `console_users.id`, written as the author `staff:<id>`.
+    pub user_id: i64,
+    /// Their УО: every query is scoped to it.
+    pub organisation_id: i64,
+}
+
 /// The УО's request, or not-found.
 pub fn of_organisation(conn: &Connection, organisation_id: i64, id: i64) -> Result<Request> {
     match records::load(conn, id)? {
@@ -139,7 +148,10 @@ pub fn queue(
         _ => Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
     };
     if !statuses.is_empty() {
-        sql += &format!(" AND r.status IN ({})", vec!["?"; statuses.len()].join(", "));
+        sql += &format!(
+            " AND r.status IN ({})",
+            vec!["?"; statuses.len()].join(", ")
+        );
         args.extend(statuses.iter().map(|s| Value::from(s.as_str().to_string())));
     }
     if let Some(category) = filter.category.as_deref().filter(|c| !c.is_empty()) {
@@ -169,7 +181,11 @@ pub fn queue(
 
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), |row| {
-        Ok((records::request_from_row(row)?, row.get::<_, String>(22)?, row.get(23)?))
+        Ok((
+            records::request_from_row(row)?,
+            row.get::<_, String>(22)?,
+            row.get(23)?,
+        ))
     })?;
     let mut requests = Vec::new();
     for row in rows {
@@ -228,74 +244,100 @@ fn change(
 pub fn change_status(
     conn: &mut Connection,
     settings: &Settings,
-    organisation_id: i64,
-    staff_user_id: i64,
+    who: StaffMember,
     id: i64,
     body: &StatusBody,
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
-    let actor = Actor::Staff(staff_user_id);
-    change(conn, settings, organisation_id, id, &[], now, |tx, request| {
-        lifecycle::change_status(
-            tx,
-            request,
-            body.status,
-            body.reason.as_deref(),
-            body.deferred_until,
-            &actor,
-            now,
-        )
-        .map(drop)
-    })
+    let actor = Actor::Staff(who.user_id);
+    change(
+        conn,
+        settings,
+        who.organisation_id,
+        id,
+        &[],
+        now,
+        |tx, request| {
+            lifecycle::change_status(
+                tx,
+                request,
+                body.status,
+                body.reason.as_deref(),
+                body.deferred_until,
+                &actor,
+                now,
+            )
+            .map(drop)
+        },
+    )
 }
 
 pub fn assign(
     conn: &mut Connection,
     settings: &Settings,
-    organisation_id: i64,
-    staff_user_id: i64,
+    who: StaffMember,
     id: i64,
     body: &AssignBody,
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
-    let actor = Actor::Staff(staff_user_id);
-    change(conn, settings, organisation_id, id, &[], now, |tx, request| {
-        lifecycle::assign(tx, request, &body.assignee, &actor, now).map(drop)
-    })
+    let actor = Actor::Staff(who.user_id);
+    change(
+        conn,
+        settings,
+        who.organisation_id,
+        id,
+        &[],
+        now,
+        |tx, request| lifecycle::assign(tx, request, &body.assignee, &actor, now).map(drop),
+    )
 }
 
 pub fn comment(
     conn: &mut Connection,
     settings: &Settings,
-    organisation_id: i64,
-    staff_user_id: i64,
+    who: StaffMember,
     id: i64,
     body: &StaffCommentBody,
     uploads: &[Upload],
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
     let prepared = photos::prepare(uploads, 0, &settings.requests)?;
-    let actor = Actor::Staff(staff_user_id);
-    change(conn, settings, organisation_id, id, &prepared, now, |tx, request| {
-        let event = lifecycle::comment(tx, request, &body.text, body.visible, &actor, now)?;
-        photos::insert_rows(tx, request.id, Some(event), &prepared, now).map(drop)
-    })
+    let actor = Actor::Staff(who.user_id);
+    change(
+        conn,
+        settings,
+        who.organisation_id,
+        id,
+        &prepared,
+        now,
+        |tx, request| {
+            let event = lifecycle::comment(tx, request, &body.text, body.visible, &actor, now)?;
+            photos::insert_rows(tx, request.id, Some(event), &prepared, now).map(drop)
+        },
+    )
 }
 
 pub fn set_deadline(
     conn: &mut Connection,
     settings: &Settings,
-    organisation_id: i64,
-    staff_user_id: i64,
+    who: StaffMember,
     id: i64,
     body: &DeadlineBody,
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
-    let actor = Actor::Staff(staff_user_id);
-    change(conn, settings, organisation_id, id, &[], now, |tx, request| {
-        lifecycle::set_deadline(tx, request, body.deadline_at, &body.reason, &actor, now)
-            .map(drop)
-    })
+    let actor = Actor::Staff(who.user_id);
+    change(
+        conn,
+        settings,
+        who.organisation_id,
+        id,
+        &[],
+        now,
+        |tx, request| {
+            lifecycle::set_deadline(tx, request, body.deadline_at, &body.reason, &actor, now)
+                .map(drop)
+        },
+    )
 }
 
 pub fn photo(

@@ -195,8 +195,17 @@ mod tests {
     #[test]
     fn the_happy_path_is_allowed() {
         use Status::*;
-        for (from, to) in [(New, InWork), (InWork, Done), (Done, Closed), (Reopened, InWork)] {
-            assert_eq!(check_staff_change(from, to, None, false), Ok(()), "{from:?}→{to:?}");
+        for (from, to) in [
+            (New, InWork),
+            (InWork, Done),
+            (Done, Closed),
+            (Reopened, InWork),
+        ] {
+            assert_eq!(
+                check_staff_change(from, to, None, false),
+                Ok(()),
+                "{from:?}→{to:?}"
+            );
         }
     }
 

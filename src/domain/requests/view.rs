@@ -207,7 +207,11 @@ pub fn card(
         can_reopen: request.status == Status::Done && reopen_open,
         can_rate: matches!(request.status, Status::Done | Status::Closed)
             && request.rating.is_none(),
-        assignee: if staff { request.assignee.clone() } else { None },
+        assignee: if staff {
+            request.assignee.clone()
+        } else {
+            None
+        },
         photos: photos
             .into_iter()
             .map(|p| PhotoView {
@@ -285,4 +289,3 @@ pub fn categories(q: Option<&str>) -> CategoriesResponse {
         hits: q.map(categories::search).unwrap_or_default(),
     }
 }
-
