@@ -738,3 +738,59 @@ fn gis_appeals_join_the_queue_once_and_answers_go_back() {
     assert_eq!(card.status, Status::Declined);
     assert_eq!(jobs(&conn, "gis.import_answer").len(), 2);
 }
+
+#[test]
+fn done_requests_close_once_the_reopen_window_passes_and_uo_settings_apply() {
+    let w = world();
+    let mut conn = w.store.conn().unwrap();
+    conn.execute(
+        "UPDATE organisations SET settings = ?2 WHERE id = ?1",
+        params![
+            w.org,
+            r#"{"requests": {"reopen_days": 3, "deadline_days": 2}}"#
+        ],
+    )
+    .unwrap();
+    let body = NewRequestBody {
+        problem: "intercom.key".into(),
+        text: "Нужен ключ".into(),
+        ..leak(&w)
+    };
+    let card = api::file(&mut conn, &w.settings, w.anna, &body, &[], NOW).unwrap();
+    // Thursday 3 Dec + 2 working days of this УО → Monday 7 Dec.
+    assert_eq!(card.deadline_at, Some(datetime!(2026-12-07 23:59:59 +3)));
+    let done = status(Status::Done, None);
+    staff::change_status(&mut conn, &w.settings, who(&w, 1), card.id, &done, NOW).unwrap();
+
+    let sweep = gosdom::domain::requests::sweep::close_expired;
+    assert!(sweep(&mut conn, &w.settings, NOW + Duration::days(2))
+        .unwrap()
+        .is_empty());
+    let closed = sweep(
+        &mut conn,
+        &w.settings,
+        NOW + Duration::days(3) + Duration::hours(1),
+    )
+    .unwrap();
+    assert_eq!(closed, [card.id]);
+    let card = api::card(&conn, &w.settings, w.anna, card.id, NOW).unwrap();
+    assert_eq!(card.status, Status::Closed);
+    assert!(!card.can_reopen);
+    assert_eq!(jobs(&conn, "max.notify_request").len(), 2);
+}
+
+#[test]
+fn a_bad_extra_holiday_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[requests]\nextra_holidays = [\"2027-13-01\"]\n").unwrap();
+    let err = gosdom::config::load(Some(&file), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("requests.extra_holidays"), "{err}");
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    std::fs::write(&file, "[requests]\nextra_holidays = [\"2027-11-05\"]\n").unwrap();
+    let loaded = gosdom::config::load(Some(&file), &[]).unwrap();
+    let calendar = gosdom::domain::requests::Calendar::new(&loaded.config.requests);
+    assert!(!calendar.is_working_day(date!(2027 - 11 - 05)));
+}

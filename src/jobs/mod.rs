@@ -5,6 +5,7 @@
 //! [`Handler::on_done`] in the same transaction that marks the job done, so they happen
 //! exactly once even if the process dies at any moment.
 
+pub mod close_requests;
 pub mod outbox;
 
 use std::collections::HashMap;

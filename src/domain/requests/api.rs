@@ -110,7 +110,7 @@ pub fn card(
 
 /// Runs `f` in a write transaction with the photos' files written inside it; removes the
 /// files again unless it commits.
-pub(super) fn with_photos<T>(
+pub(super) fn in_write_tx<T>(
     conn: &mut Connection,
     settings: &Settings,
     prepared: &[photos::Prepared],
@@ -187,7 +187,7 @@ pub fn file(
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
     let prepared = photos::prepare(uploads, 0, &settings.requests)?;
-    let request = with_photos(conn, settings, &prepared, |tx| {
+    let request = in_write_tx(conn, settings, &prepared, |tx| {
         let (organisation_id, house_id, premise_id) = location(tx, person_id, body)?;
         let settings = settings.for_organisation(tx, organisation_id)?;
         antispam::check(tx, &settings.requests, person_id, &body.text, now)?;
@@ -227,7 +227,7 @@ pub fn comment(
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
     let prepared = photos::prepare(uploads, 0, &settings.requests)?;
-    with_photos(conn, settings, &prepared, |tx| {
+    in_write_tx(conn, settings, &prepared, |tx| {
         let request = own(tx, person_id, id)?;
         let event = lifecycle::comment(
             tx,
@@ -253,7 +253,7 @@ pub fn add_photos(
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
     let prepared = photos::prepare(uploads, 0, &settings.requests)?;
-    with_photos(conn, settings, &prepared, |tx| {
+    in_write_tx(conn, settings, &prepared, |tx| {
         let request = own(tx, person_id, id)?;
         if !request.status.is_open() {
             return Err(RequestError::refused(
@@ -303,7 +303,7 @@ pub fn reopen(
     body: &ReopenBody,
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
-    with_photos(conn, settings, &[], |tx| {
+    in_write_tx(conn, settings, &[], |tx| {
         let request = own(tx, person_id, id)?;
         let s = settings.for_organisation(tx, request.organisation_id)?;
         lifecycle::reopen(tx, &s, &request, &body.reason, person_id, now)
@@ -319,7 +319,7 @@ pub fn rate(
     body: &RateBody,
     now: OffsetDateTime,
 ) -> Result<RequestCard> {
-    with_photos(conn, settings, &[], |tx| {
+    in_write_tx(conn, settings, &[], |tx| {
         let request = own(tx, person_id, id)?;
         lifecycle::rate(
             tx,

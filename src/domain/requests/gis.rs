@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::api::with_photos;
+use super::api::in_write_tx;
 use super::lifecycle::{self, Draft};
 use super::records;
 use super::status::{Actor, Status};
@@ -62,7 +62,7 @@ pub fn upsert_appeals(
     appeals: &[PulledAppeal],
     now: OffsetDateTime,
 ) -> Result<UpsertReport> {
-    with_photos(conn, settings, &[], |tx| {
+    in_write_tx(conn, settings, &[], |tx| {
         let mut report = UpsertReport::default();
         for appeal in appeals {
             upsert_one(tx, settings, appeal, now, &mut report)?;

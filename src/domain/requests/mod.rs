@@ -20,6 +20,7 @@ mod photos_meta;
 pub mod records;
 pub mod staff;
 pub mod status;
+pub mod sweep;
 pub mod view;
 
 use std::path::PathBuf;

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::api::with_photos;
+use super::api::in_write_tx;
 use super::photos::{self, PhotoFile, Upload, Viewer};
 use super::records::{self, Request};
 use super::status::{Actor, Status};
@@ -234,7 +234,7 @@ fn change(
     now: OffsetDateTime,
     f: impl FnOnce(&rusqlite::Transaction<'_>, &Request) -> Result<()>,
 ) -> Result<RequestCard> {
-    with_photos(conn, settings, prepared, |tx| {
+    in_write_tx(conn, settings, prepared, |tx| {
         let request = of_organisation(tx, organisation_id, id)?;
         f(tx, &request)
     })?;
