@@ -631,7 +631,16 @@ fn the_queue_filters_and_sorts_by_deadline() {
             .is_empty()
     );
 
-    // Deferring needs a date and a reason, and shows the date to the resident.
+    // Deferring needs a date in the future and a reason, and shows the date to the
+    // resident.
+    let past = StatusBody {
+        status: Status::Deferred,
+        reason: Some("Ждём запчасть".into()),
+        deferred_until: Some(date!(2026 - 12 - 03)),
+    };
+    let e =
+        staff::change_status(&mut conn, &w.settings, who(&w, 3), ordinary, &past, NOW).unwrap_err();
+    assert_eq!(code(e), "deferred_until_past");
     let defer = StatusBody {
         status: Status::Deferred,
         reason: Some("Ждём запчасть".into()),
@@ -793,4 +802,19 @@ fn a_bad_extra_holiday_names_the_key() {
     let loaded = gosdom::config::load(Some(&file), &[]).unwrap();
     let calendar = gosdom::domain::requests::Calendar::new(&loaded.config.requests);
     assert!(!calendar.is_working_day(date!(2027 - 11 - 05)));
+}
+
+#[test]
+fn the_category_tree_and_its_search_as_the_mini_app_gets_them() {
+    let tree = api::categories(None);
+    let places: Vec<&str> = tree.places.iter().map(|p| p.code).collect();
+    assert_eq!(
+        places,
+        ["flat", "entrance", "yard", "roof", "basement", "lift"]
+    );
+    assert!(tree.places[0].premise && !tree.places[1].premise);
+    assert!(tree.hits.is_empty());
+    let json = serde_json::to_value(api::categories(Some("пахнет газом"))).unwrap();
+    assert_eq!(json["hits"][0]["problem"], "gas.smell");
+    assert_eq!(json["hits"][0]["emergency"], true);
 }

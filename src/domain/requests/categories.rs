@@ -185,7 +185,7 @@ static GAS: Category = Category {
     code: "gas",
     title: "Газоснабжение",
     problems: &[
-        p("gas.smell", "Запах газа", E, "утечка газ плита"),
+        p("gas.smell", "Запах газа", E, "утечка газ плита пахнет"),
         p("gas.none", "Нет газа", O, "плита не горит"),
     ],
 };
@@ -495,14 +495,15 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A crude Russian stem: words lose their ending, so «батареи» finds «батарея» and «газа»
-/// finds «газ».
+/// A crude Russian stem: words lose their ending, so «батареи» finds «батарея», «газом»
+/// finds «газ» and «течёт» finds «течь».
 fn stem(word: &str) -> String {
     let n = word.chars().count();
     let keep = match n {
         0..=3 => n,
-        4 | 5 => n - 1,
-        _ => n - 2,
+        4 => 3,
+        5 | 6 => n - 2,
+        _ => n - 3,
     };
     word.chars().take(keep).collect()
 }
@@ -519,8 +520,8 @@ pub struct Hit {
     pub emergency: bool,
 }
 
-/// Problems whose titles or keywords contain every word of `query` (by stem), emergencies
-/// first. An empty query finds nothing.
+/// Problems whose titles or keywords match words of `query` (by stem): those matching
+/// the most words first, emergencies first among equals. An empty query finds nothing.
 pub fn search(query: &str) -> Vec<Hit> {
     let stems: Vec<String> = words(query)
         .iter()
@@ -530,7 +531,7 @@ pub fn search(query: &str) -> Vec<Hit> {
     if stems.is_empty() {
         return Vec::new();
     }
-    let mut hits = Vec::new();
+    let mut scored = Vec::new();
     for place in PLACES {
         for category in place.categories {
             for problem in category.problems {
@@ -538,11 +539,12 @@ pub fn search(query: &str) -> Vec<Hit> {
                     "{} {} {} {}",
                     place.title, category.title, problem.title, problem.keywords
                 ));
-                let all = stems
+                let score = stems
                     .iter()
-                    .all(|s| haystack.iter().any(|w| w.starts_with(s.as_str())));
-                if all {
-                    hits.push(Hit {
+                    .filter(|s| haystack.iter().any(|w| w.starts_with(s.as_str())))
+                    .count();
+                if score > 0 {
+                    let hit = Hit {
                         place: place.code,
                         place_title: place.title,
                         category: category.code,
@@ -550,13 +552,15 @@ pub fn search(query: &str) -> Vec<Hit> {
                         problem: problem.code,
                         problem_title: problem.title,
                         emergency: problem.kind == Kind::Emergency,
-                    });
+                    };
+                    scored.push((score, hit));
                 }
             }
         }
     }
-    hits.sort_by_key(|h| !h.emergency);
-    hits
+    // Stable: the tree's order stays among equals.
+    scored.sort_by_key(|(score, hit)| (std::cmp::Reverse(*score), !hit.emergency));
+    scored.into_iter().map(|(_, hit)| hit).collect()
 }
 
 #[cfg(test)]
@@ -599,7 +603,7 @@ mod tests {
     #[test]
     fn russian_search_finds_problems_by_any_form_of_a_word() {
         let hits = search("Батареи холодные");
-        assert!(hits.iter().any(|h| h.problem == "heating.none"), "{hits:?}");
+        assert_eq!(hits[0].problem, "heating.none", "{hits:?}");
         let hits = search("запах ГАЗА");
         assert_eq!(hits[0].problem, "gas.smell");
         assert!(hits[0].emergency);

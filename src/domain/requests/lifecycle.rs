@@ -9,6 +9,7 @@ use time::{Date, OffsetDateTime};
 use super::calendar::{deadline, local_offset};
 use super::categories::{self, Kind};
 use super::records::{self, NewEvent, NewRecord, Request};
+use super::staff::StatusBody;
 use super::status::{self, Actor, Status};
 use super::{notify, RequestError, Result, Settings};
 use crate::store::ts;
@@ -105,14 +106,25 @@ pub fn create(
 /// A staff status change; see [`status::check_staff_change`] for the rules.
 pub fn change_status(
     conn: &Connection,
+    settings: &Settings,
     request: &Request,
-    to: Status,
-    reason: Option<&str>,
-    deferred_until: Option<Date>,
+    change: &StatusBody,
     actor: &Actor,
     now: OffsetDateTime,
 ) -> Result<Request> {
+    let (to, reason, deferred_until) = (
+        change.status,
+        change.reason.as_deref(),
+        change.deferred_until,
+    );
     status::check_staff_change(request.status, to, reason, deferred_until.is_some())?;
+    let today = now.to_offset(local_offset(&settings.requests)).date();
+    if deferred_until.is_some_and(|d| d <= today) {
+        return Err(RequestError::refused(
+            "deferred_until_past",
+            "Дата, до которой заявка отложена, должна быть позже сегодняшней.",
+        ));
+    }
     let reason = reason
         .map(|r| clean_text(r, MAX_COMMENT, "причину"))
         .transpose()?;

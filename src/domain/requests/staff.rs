@@ -257,18 +257,7 @@ pub fn change_status(
         id,
         &[],
         now,
-        |tx, request| {
-            lifecycle::change_status(
-                tx,
-                request,
-                body.status,
-                body.reason.as_deref(),
-                body.deferred_until,
-                &actor,
-                now,
-            )
-            .map(drop)
-        },
+        |tx, request| lifecycle::change_status(tx, settings, request, body, &actor, now).map(drop),
     )
 }
 
