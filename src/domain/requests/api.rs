@@ -21,7 +21,7 @@
 //! function that changed something returned `Ok`. Give Rocket's multipart limits room
 //! for `max_photos × max_photo_bytes`.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -29,7 +29,7 @@ use super::photos::{self, PhotoFile, Upload, Viewer};
 use super::records::{self, Request};
 use super::status::Actor;
 use super::view::{self, CategoriesResponse, RequestCard, RequestSummary};
-use super::{antispam, categories, lifecycle, RequestError, Result, Settings};
+use super::{antispam, categories, in_write_tx, lifecycle, RequestError, Result, Settings};
 use crate::store::ts;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -106,24 +106,6 @@ pub fn card(
 ) -> Result<RequestCard> {
     let request = own(conn, person_id, id)?;
     view::card(conn, &request, false, settings.requests.reopen_days, now)
-}
-
-/// Runs `f` in a write transaction with the photos' files written inside it; removes the
-/// files again unless it commits.
-pub(super) fn in_write_tx<T>(
-    conn: &mut Connection,
-    settings: &Settings,
-    prepared: &[photos::Prepared],
-    f: impl FnOnce(&Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let value = f(&tx)?;
-    let created = photos::save_files(&settings.data_dir, prepared)?;
-    if let Err(e) = tx.commit() {
-        photos::discard(&created);
-        return Err(e.into());
-    }
-    Ok(value)
 }
 
 /// Where the resident may file: (organisation, house, premise).

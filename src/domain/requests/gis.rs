@@ -13,11 +13,10 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::api::in_write_tx;
 use super::lifecycle::{self, Draft};
 use super::records;
 use super::status::{Actor, Status};
-use super::{Result, Settings};
+use super::{in_write_tx, Result, Settings};
 
 /// One appeal of an `exportAppealResult`, as the connector read it. No applicant's name,
 /// phone or e-mail is taken: the УО answers through ГИС ЖКХ.

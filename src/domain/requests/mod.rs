@@ -12,11 +12,13 @@ pub mod antispam;
 pub mod api;
 pub mod calendar;
 pub mod categories;
+pub mod edits;
 pub mod gis;
 pub mod lifecycle;
 pub mod notify;
 pub mod photos;
 mod photos_meta;
+pub mod queue;
 pub mod records;
 pub mod staff;
 pub mod status;
@@ -141,4 +143,22 @@ impl Settings {
             data_dir: self.data_dir.clone(),
         })
     }
+}
+
+/// Runs `f` in a write transaction with the photos' files written inside it; removes the
+/// files again unless it commits.
+pub(crate) fn in_write_tx<T>(
+    conn: &mut rusqlite::Connection,
+    settings: &Settings,
+    prepared: &[photos::Prepared],
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    let created = photos::save_files(&settings.data_dir, prepared)?;
+    if let Err(e) = tx.commit() {
+        photos::discard(&created);
+        return Err(e.into());
+    }
+    Ok(value)
 }

@@ -4,11 +4,10 @@
 use rusqlite::Connection;
 use time::{Duration, OffsetDateTime};
 
-use super::api::in_write_tx;
 use super::lifecycle::apply_status;
 use super::records::{self, REQUEST_COLUMNS};
 use super::status::{Actor, Status};
-use super::{Result, Settings};
+use super::{in_write_tx, Result, Settings};
 use crate::store::ts;
 
 /// Closes done requests whose `reopen_days` (the УО's own, if set) ran out before `now`;
