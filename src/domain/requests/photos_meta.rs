@@ -5,8 +5,9 @@
 //! re-encoding a 12-megapixel photo costs seconds of CPU on a 2-core server and loses
 //! quality, and a decoder that tolerates a cut-off JPEG would let truncated files in.
 //! Walking the container is small, exact and checks that the file is whole:
-//! - JPEG: APP1 (EXIF, XMP), APP13 (IPTC) and COM segments are dropped; the file must
-//!   reach its EOI marker; anything after EOI is dropped.
+//! - JPEG: APP1 (EXIF, XMP), APP13 (IPTC) and COM segments are dropped (an EXIF
+//!   orientation other than upright is written back alone, so the photo is not shown
+//!   sideways); the file must reach its EOI marker; anything after EOI is dropped.
 //! - PNG: eXIf, tEXt, zTXt and iTXt chunks are dropped; every chunk must fit and IEND
 //!   must come.
 //! - WebP: EXIF and XMP chunks are dropped and their VP8X flags cleared; the RIFF size
@@ -114,6 +115,9 @@ fn jpeg(b: &[u8]) -> Result<Vec<u8>, Bad> {
         let segment = b.get(pos..end).ok_or(Bad::Truncated)?;
         if !matches!(marker, 0xE1 | 0xED | 0xFE) {
             out.extend_from_slice(segment);
+        } else if let Some(turn) = exif_orientation(&segment[4..]) {
+            // Keep which way up the picture is, and nothing else.
+            out.extend_from_slice(&orientation_segment(turn));
         }
         pos = end;
         if marker == 0xDA {
@@ -137,6 +141,48 @@ fn jpeg(b: &[u8]) -> Result<Vec<u8>, Bad> {
             out.extend_from_slice(&b[start..pos]);
         }
     }
+}
+
+/// The EXIF Orientation (tag 0x0112 of IFD0) of an APP1 body, when it is not «upright».
+fn exif_orientation(body: &[u8]) -> Option<u16> {
+    let tiff = body.strip_prefix(b"Exif\0\0")?;
+    let big = match tiff.get(0..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| {
+        let b = tiff.get(at..at + 2)?;
+        Some(if big {
+            u16::from_be_bytes([b[0], b[1]])
+        } else {
+            u16::from_le_bytes([b[0], b[1]])
+        })
+    };
+    let u32_at = |at: usize| {
+        let b = tiff.get(at..at + 4)?;
+        Some(if big {
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+        } else {
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        })
+    };
+    let ifd = u32_at(4)? as usize;
+    let entries = usize::from(u16_at(ifd)?);
+    (0..entries)
+        .map(|i| ifd + 2 + i * 12)
+        .find(|&entry| u16_at(entry) == Some(0x0112))
+        .and_then(|entry| u16_at(entry + 8))
+        .filter(|turn| (2..=8).contains(turn))
+}
+
+/// An APP1 segment holding only an Orientation tag.
+fn orientation_segment(turn: u16) -> Vec<u8> {
+    let mut s = vec![0xFF, 0xE1, 0x00, 0x22];
+    s.extend_from_slice(b"Exif\0\0MM\0\x2A\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01");
+    s.extend_from_slice(&turn.to_be_bytes());
+    s.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    s
 }
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";

@@ -193,3 +193,25 @@ fn wrong_insides_are_malformed() {
         Err(Bad::Malformed)
     );
 }
+
+#[test]
+fn jpeg_orientation_survives_alone() {
+    // Little-endian TIFF: IFD0 with Orientation = 6 and a GPS IFD pointer.
+    let mut exif = b"Exif\0\0II\x2A\0\x08\0\0\0\x02\0".to_vec();
+    exif.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]);
+    exif.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0]);
+    exif.extend_from_slice(&[0, 0, 0, 0]);
+    exif.extend_from_slice(GPS);
+    let mut b = vec![0xFF, 0xD8];
+    b.extend(segment(0xE1, &exif));
+    b.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    b.extend_from_slice(&[0x12, 0xFF, 0xD9]);
+
+    let clean = strip(Format::Jpeg, &b).unwrap();
+    assert!(!contains(&clean, GPS));
+    assert_eq!(exif_orientation(&clean[6..]), Some(6));
+    assert_eq!(u16::from_be_bytes([clean[4], clean[5]]) as usize, 0x22);
+    assert_eq!(&clean[4 + 0x22..4 + 0x22 + 2], &[0xFF, 0xDA]);
+    // Upright photos get no EXIF at all.
+    assert_eq!(exif_orientation(&jpeg()[4 + 16 + 4..]), None);
+}
