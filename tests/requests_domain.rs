@@ -397,6 +397,32 @@ fn another_resident_or_another_uo_cannot_see_or_touch_a_request() {
     assert!(matches!(e, RequestError::NotFound));
     assert!(staff::photo(&conn, &w.settings, w.org, card.id, photo_id).is_ok());
 
+    // A photo of an internal staff note stays with staff.
+    let note = StaffCommentBody {
+        text: "Фото щитка для мастера".into(),
+        visible: false,
+    };
+    let staff_card = staff::comment(
+        &mut conn,
+        &w.settings,
+        who(&w, 4),
+        card.id,
+        &note,
+        &[photo("shield.jpg", jpeg(7))],
+        NOW,
+    )
+    .unwrap();
+    let internal_photo = staff_card.photos.last().unwrap().id;
+    assert_ne!(internal_photo, photo_id);
+    let e = api::photo(&conn, &w.settings, w.anna, card.id, internal_photo).unwrap_err();
+    assert!(matches!(e, RequestError::NotFound));
+    let mine = api::card(&conn, &w.settings, w.anna, card.id, NOW).unwrap();
+    assert_eq!(
+        mine.photos.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [photo_id]
+    );
+    assert!(staff::photo(&conn, &w.settings, w.org, card.id, internal_photo).is_ok());
+
     // Filing for a premise one is not linked to is not-found as well.
     let e = api::file(&mut conn, &w.settings, w.petr, &leak(&w), &[], NOW).unwrap_err();
     assert!(matches!(e, RequestError::NotFound));
