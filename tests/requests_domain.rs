@@ -272,6 +272,7 @@ fn a_request_moves_through_its_lifecycle_and_the_resident_hears_of_each_change()
     );
     assert!(sent.iter().all(|n| n.person_id == w.anna));
     assert_eq!(sent[0].open_path, format!("/app/#/requests/{id}"));
+    assert_eq!(sent[0].start_param, format!("request_{id}"));
     assert!(sent[2].message.contains("2026-000001"));
     assert!(sent[2].message.contains("Выполнена"));
     assert!(sent[2].message.contains("Заменили прокладку"));

@@ -40,8 +40,11 @@ pub struct NotifyRequest {
     pub text: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub deadline_at: Option<OffsetDateTime>,
-    /// The mini-app path the button opens (the `start_param`/hash route).
+    /// The mini-app route of the request card.
     pub open_path: String,
+    /// The `open_app` button's payload (`request_<id>`): MAX hands it to the mini-app as
+    /// `start_param`, which opens the card.
+    pub start_param: String,
     /// The ready message in Russian, at most 4000 characters.
     pub message: String,
 }
@@ -123,6 +126,7 @@ pub fn after_event(
             text: text.map(str::to_string),
             deadline_at: request.deadline_at,
             open_path: format!("/app/#/requests/{}", request.id),
+            start_param: format!("request_{}", request.id),
             message: message(request, event, text),
         };
         let job = NewJob::new(
