@@ -21,9 +21,11 @@ use time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_closes_done_requests_after_the_reopen_window() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
     // No demo data: this test brings its own.
-    config.mode = Mode::Production;
+    let mut config = Config {
+        mode: Mode::Production,
+        ..Config::default()
+    };
     config.storage.data_dir = dir.path().join("data");
     let start = datetime!(2026-12-03 10:00 UTC);
     let clock = ManualClock::new(start);
