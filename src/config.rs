@@ -292,6 +292,17 @@ pub struct Requests {
     pub emergency_minutes: u32,
     /// Days after completion when the resident may reopen a request.
     pub reopen_days: u32,
+    /// Working days to answer an owner's written query (documents, accruals).
+    pub query_days: u32,
+    /// Hours east of UTC of the local time that working days and the daily limits follow
+    /// (Moscow: 3).
+    pub utc_offset_hours: i8,
+    /// Extra non-working days (`YYYY-MM-DD`) on top of the built-in Russian calendar, e.g.
+    /// a regional holiday or a transfer the government announced after this release.
+    pub extra_holidays: Vec<String>,
+    /// Days (`YYYY-MM-DD`) that are working days although the built-in calendar says
+    /// otherwise, e.g. a working Saturday announced after this release.
+    pub extra_working_days: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -455,6 +466,10 @@ impl Default for Requests {
             deadline_days: 8,
             emergency_minutes: 30,
             reopen_days: 14,
+            query_days: 10,
+            utc_offset_hours: 3,
+            extra_holidays: Vec::new(),
+            extra_working_days: Vec::new(),
         }
     }
 }
@@ -638,6 +653,8 @@ fn is_list_or_map(key: &str) -> bool {
             | "gis.signer.command"
             | "esia.token_key_files"
             | "gis.poll_seconds"
+            | "requests.extra_holidays"
+            | "requests.extra_working_days"
     )
 }
 
@@ -810,6 +827,7 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "use -12–14, e.g. 3 for Moscow",
         ));
     }
+    validate_requests(&config.requests)?;
     if config.gis.sync_hour > 23 {
         return Err(invalid(
             "gis.sync_hour",
@@ -862,6 +880,30 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
     }
     if config.mode == Mode::Production {
         validate_production(config)?;
+    }
+    Ok(())
+}
+
+fn validate_requests(r: &Requests) -> Result<(), ConfigError> {
+    if !(-12..=14).contains(&r.utc_offset_hours) {
+        return Err(invalid(
+            "requests.utc_offset_hours",
+            format!("{} is not a UTC offset", r.utc_offset_hours),
+            "use -12…14, e.g. 3 for Moscow",
+        ));
+    }
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    for (key, days) in [
+        ("requests.extra_holidays", &r.extra_holidays),
+        ("requests.extra_working_days", &r.extra_working_days),
+    ] {
+        if let Some(bad) = days.iter().find(|d| time::Date::parse(d, &date).is_err()) {
+            return Err(invalid(
+                key,
+                format!("`{bad}` is not a date"),
+                "write dates as \"YYYY-MM-DD\", e.g. [\"2027-11-05\"]",
+            ));
+        }
     }
     Ok(())
 }

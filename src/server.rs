@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::app::App;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
-use crate::jobs::Jobs;
+use crate::jobs::{self, close_requests, Jobs};
 use crate::store::{self, Store};
 use crate::{bot, keys, sandbox, web};
 
@@ -62,6 +62,9 @@ impl Service {
             }
         }
 
+        let requests = crate::domain::requests::Settings::new(&config);
+        store.write_blocking(|tx| jobs::enqueue(tx, &close_requests::job(), clock.now()))?;
+
         let app = App::new(config, store.clone(), clock.clone(), bot_token);
         let mut jobs = Jobs::new(store.clone(), clock.clone()).with_waker(app.outbox_wake.clone());
         bot::register(&mut jobs, &app).context("cannot set up the MAX connector")?;
@@ -70,6 +73,14 @@ impl Service {
         {
             tracing::warn!("ГИС ЖКХ exchange is off: {e}");
         }
+        jobs.register(
+            close_requests::KIND,
+            Arc::new(close_requests::CloseDoneRequests {
+                store,
+                settings: requests,
+                clock,
+            }),
+        );
         Ok(Service {
             app,
             jobs,

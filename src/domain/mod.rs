@@ -3,5 +3,6 @@
 pub mod people;
 pub mod properties;
 pub mod readings;
+pub mod requests;
 pub mod sessions;
 pub mod signin;

@@ -6,6 +6,7 @@
 //! exactly once even if the process dies at any moment.
 
 pub mod backup;
+pub mod close_requests;
 pub mod outbox;
 
 use std::collections::HashMap;
