@@ -53,6 +53,7 @@ fn main() -> ExitCode {
             })
             .map_err(anyhow::Error::from),
         Command::Backup { file } => backup(&loaded.config, &file),
+        Command::User { action } => gosdom::staff_cli::run(&loaded.config, action),
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };

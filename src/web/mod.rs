@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod console;
 pub mod error;
 pub mod fairings;
 pub mod health;
@@ -62,5 +63,8 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 assets::shared_file
             ],
         )
+        .mount(console::API_BASE, console::api_routes())
+        .mount("/", console::ui_routes())
+        .register(console::API_BASE, console::catchers())
         .manage(app)
 }
