@@ -61,7 +61,7 @@ export async function render(container) {
                   { class: counts.failed ? 'warn' : null },
                   h('td', { title: kind }, kindName(kind)),
                   STATES.map(([state]) => h('td', { class: 'num' }, num(counts[state]))),
-                  h('td', {}, when(lastDone.get(kind))),
+                  h('td', { class: 'when' }, when(lastDone.get(kind))),
                 ),
               ),
             ),
@@ -120,7 +120,7 @@ export async function render(container) {
               h('td', { title: job.kind }, kindName(job.kind)),
               h('td', { class: 'num' }, num(job.attempts)),
               h('td', { class: 'reason' }, job.reason || '—'),
-              h('td', {}, when(job.failed_at)),
+              h('td', { class: 'when' }, when(job.failed_at)),
               h('td', {}, button, status),
             );
           }),

@@ -41,7 +41,8 @@ function chart(usage) {
   }
   const labelEvery = Math.max(1, Math.ceil(days.length / 8));
   days.forEach((d, i) => {
-    if (i % labelEvery === 0 || i === days.length - 1) {
+    const last = i === days.length - 1 && i % labelEvery >= labelEvery / 2;
+    if (i % labelEvery === 0 || last) {
       svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'axis' }, d.day.slice(5).split('-').reverse().join('.')));
     }
   });

@@ -53,7 +53,7 @@ export async function render(container, { me }) {
       h('td', {}, user.login, user.id === me.id ? ' (вы)' : ''),
       h('td', {}, ROLE_NAMES[user.role] || user.role),
       h('td', {}, user.organisation_name || 'все УО региона'),
-      h('td', {}, when(user.created_at)),
+      h('td', { class: 'when' }, when(user.created_at)),
       h('td', {}, user.disabled_at ? `отключён ${when(user.disabled_at)}` : 'активен'),
       h('td', {}, disable, status),
     );
@@ -65,8 +65,8 @@ export async function render(container, { me }) {
   const organisation = h(
     'select',
     { name: 'organisation_id' },
-    me.organisation ? null : h('option', { value: '' }, 'все УО региона (только администратор)'),
     organisations.map((o) => h('option', { value: o.id, selected: me.organisation && me.organisation.id === o.id }, o.name)),
+    me.organisation ? null : h('option', { value: '' }, 'все УО региона (только администратор)'),
   );
   const password = h('input', { name: 'password', type: 'password', required: true, minlength: 10, autocomplete: 'new-password' });
   const form = h(
