@@ -753,3 +753,54 @@ fn user_add_reads_the_password_from_stdin_and_hashes_it() {
         .unwrap();
     assert!(disabled.is_some());
 }
+
+#[rocket::async_test]
+async fn where_several_organisations_share_the_appliance_usage_counts_only_their_residents() {
+    let c = console().await;
+    c.add_user("op.a", Role::Operator, Some(c.org_a));
+    c.add_user("regional", Role::Admin, None);
+    c.store
+        .write_blocking(|tx| {
+            let now = ts(START);
+            tx.execute(
+                "INSERT INTO people (esia_oid, trusted, created_at, updated_at) \
+                 VALUES ('1', 1, ?1, ?1), ('2', 1, ?1, ?1)",
+                [&now],
+            )?;
+            // Person 1 lives in a demo house of УО A; person 2 is linked nowhere.
+            tx.execute(
+                "INSERT INTO property_links (person_id, premise_id, proof, created_at, \
+                 updated_at) VALUES ((SELECT id FROM people WHERE esia_oid = '1'), \
+                 (SELECT MIN(id) FROM premises), 'account', ?1, ?1)",
+                [&now],
+            )?;
+            tx.execute(
+                "INSERT INTO usage_events (kind, person_id, max_user_id, day, created_at) VALUES \
+                 ('signed_in', (SELECT id FROM people WHERE esia_oid = '1'), NULL, '2026-11-30', ?1), \
+                 ('signed_in', (SELECT id FROM people WHERE esia_oid = '2'), NULL, '2026-11-30', ?1), \
+                 ('dialog_started', NULL, 77, '2026-11-30', ?1)",
+                [&now],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let path = "/api/console/v1/usage?from=2026-11-30&to=2026-11-30";
+
+    c.sign_in("op.a").await;
+    let (_, usage) = c.get(path).await;
+    assert_eq!(usage["linked_people_only"], true);
+    assert_eq!(usage["period"]["signed_in"], 1);
+    assert_eq!(usage["period"]["dialog_started"], 0);
+
+    c.sign_in("regional").await;
+    let (_, usage) = c.get(path).await;
+    assert_eq!(usage["linked_people_only"], false);
+    assert_eq!(usage["period"]["signed_in"], 2);
+    assert_eq!(usage["period"]["dialog_started"], 1);
+
+    let (status, body) = c
+        .get("/api/console/v1/usage?from=2026-12-01&to=2026-11-01")
+        .await;
+    assert_eq!(status, Status::BadRequest);
+    assert_eq!(error_code(&body), "invalid_period");
+}
