@@ -46,10 +46,11 @@ pub struct Admin(pub Staff);
 /// Why a guard refused, for the catchers below.
 struct Refusal(Option<(Status, &'static str, String)>);
 
-fn refuse<T>(req: &Request<'_>, error: ApiError) -> Outcome<T, ()> {
-    let status = error.status;
+/// Fails the guard with `error`; Rocket logs the error's code.
+fn refuse<T>(req: &Request<'_>, error: ApiError) -> Outcome<T, &'static str> {
+    let (status, code) = (error.status, error.code);
     req.local_cache(|| Refusal(Some((error.status, error.code, error.message))));
-    Outcome::Error((status, ()))
+    Outcome::Error((status, code))
 }
 
 /// The session's idle limit from `console.session_hours`.
@@ -63,9 +64,9 @@ fn changes_state(method: Method) -> bool {
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Staff {
-    type Error = ();
+    type Error = &'static str;
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
         let app = match req.guard::<&State<App>>().await {
             Outcome::Success(app) => app,
             _ => return refuse(req, ApiError::internal("console guard without App")),
@@ -114,9 +115,9 @@ impl<'r> FromRequest<'r> for Staff {
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Admin {
-    type Error = ();
+    type Error = &'static str;
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
         match Staff::from_request(req).await {
             Outcome::Success(staff) if staff.member.is_admin() => Outcome::Success(Admin(staff)),
             Outcome::Success(_) => refuse(req, ApiError::forbidden()),

@@ -11,7 +11,9 @@ use time::Duration;
 use super::guard::{idle_limit, Staff, COOKIE, COOKIE_PATH};
 use crate::app::App;
 use crate::domain::console::throttle::{self, Policy};
-use crate::domain::console::{audit, organisations, sessions, staff, OrganisationRef, Role};
+use crate::domain::console::{
+    audit, organisations, sessions, staff, OrganisationRef, Role, StaffMember,
+};
 use crate::web::client_ip::ClientIp;
 use crate::web::error::{ApiError, ApiResult};
 
@@ -75,9 +77,9 @@ fn wrong_credentials() -> Refused {
     ApiError::unauthorized("invalid_credentials", "Неверный логин или пароль.").into()
 }
 
-async fn me_of(app: &App, staff: &Staff) -> ApiResult<Me> {
-    let scope = staff.scope();
-    let organisation = match staff.member.organisation_id {
+async fn me_of(app: &App, member: &StaffMember, csrf_token: &str) -> ApiResult<Me> {
+    let scope = member.scope();
+    let organisation = match member.organisation_id {
         Some(_) => app
             .store
             .call(move |conn| organisations(scope, conn))
@@ -87,11 +89,11 @@ async fn me_of(app: &App, staff: &Staff) -> ApiResult<Me> {
         None => None,
     };
     Ok(Me {
-        id: staff.member.id,
-        login: staff.member.login.clone(),
-        role: staff.member.role,
+        id: member.id,
+        login: member.login.clone(),
+        role: member.role,
         organisation,
-        csrf_token: staff.csrf_token.clone(),
+        csrf_token: csrf_token.to_string(),
     })
 }
 
@@ -175,12 +177,7 @@ pub async fn sign_in(
             .secure(secure)
             .same_site(SameSite::Strict),
     );
-    let staff = Staff {
-        member,
-        session_id: 0,
-        csrf_token: issued.csrf_token,
-    };
-    Ok(Json(me_of(app, &staff).await?))
+    Ok(Json(me_of(app, &member, &issued.csrf_token).await?))
 }
 
 /// `DELETE /api/console/v1/session`: signs out.
@@ -201,5 +198,5 @@ pub async fn sign_out(app: &State<App>, staff: Staff, jar: &CookieJar<'_>) -> Ap
 /// `GET /api/console/v1/me`.
 #[get("/me")]
 pub async fn me(app: &State<App>, staff: Staff) -> ApiResult<Json<Me>> {
-    Ok(Json(me_of(app, &staff).await?))
+    Ok(Json(me_of(app, &staff.member, &staff.csrf_token).await?))
 }
