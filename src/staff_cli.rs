@@ -70,13 +70,13 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             let conn = store.conn()?;
             let accounts = staff::list(Scope::Region, &conn)?;
             println!(
-                "{:<6} {:<24} {:<9} {:<32} state",
-                "id", "login", "role", "organisation"
+                "{:<6} {:<24} {:<9} {:<9} organisation",
+                "id", "login", "role", "state"
             );
             for a in accounts {
                 let org = match (a.organisation_id, a.organisation_name) {
                     (Some(id), Some(name)) => format!("{id} {name}"),
-                    _ => "— (regional)".into(),
+                    _ => "- (regional admin)".into(),
                 };
                 let state = if a.disabled_at.is_some() {
                     "disabled"
@@ -84,11 +84,10 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     "active"
                 };
                 println!(
-                    "{:<6} {:<24} {:<9} {:<32} {state}",
+                    "{:<6} {:<24} {:<9} {state:<9} {org}",
                     a.id,
                     a.login,
-                    a.role.as_str(),
-                    org
+                    a.role.as_str()
                 );
             }
         }

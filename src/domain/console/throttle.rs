@@ -41,10 +41,9 @@ impl Policy {
 
 /// The counters an attempt touches: its login and its address.
 pub fn keys(login: &str, address: &str) -> [String; 2] {
-    [
-        format!("login:{}", login.trim().to_lowercase()),
-        format!("address:{address}"),
-    ]
+    // Logins are at most 64 characters; a longer guess needs no key of its own.
+    let login: String = login.trim().to_lowercase().chars().take(65).collect();
+    [format!("login:{login}"), format!("address:{address}")]
 }
 
 /// How long the caller must still wait, if any of `keys` is slowed down.
@@ -80,6 +79,11 @@ pub fn record_failure(
     policy: &Policy,
     now: OffsetDateTime,
 ) -> Result<Option<Duration>, StoreError> {
+    conn.execute(
+        "DELETE FROM console_login_failures WHERE last_failure_at < ?1 \
+         AND (blocked_until IS NULL OR blocked_until < ?2)",
+        params![stamp(now - policy.forget_after), stamp(now)],
+    )?;
     let mut longest = None;
     for key in keys {
         let previous: Option<(u32, String)> = conn

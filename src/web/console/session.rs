@@ -17,6 +17,9 @@ use crate::domain::console::{
 use crate::web::client_ip::ClientIp;
 use crate::web::error::{ApiError, ApiResult};
 
+/// Longer passwords are refused without hashing them.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
 #[derive(Deserialize)]
 pub struct Credentials {
     pub login: String,
@@ -128,6 +131,7 @@ pub async fn sign_in(
         .await
         .map_err(ApiError::from)?;
     let member = tokio::task::spawn_blocking(move || match account {
+        _ if password.len() > MAX_PASSWORD_BYTES => None,
         Some((member, hash)) if staff::password_matches(&password, &hash) => Some(member),
         Some(_) => None,
         None => {
