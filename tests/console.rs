@@ -348,6 +348,21 @@ async fn wrong_passwords_from_one_address_slow_every_login_from_it() {
 }
 
 #[rocket::async_test]
+async fn sign_in_takes_json_only() {
+    let c = console().await;
+    c.add_user("dispatcher", Role::Operator, Some(c.org_a));
+    let res = c
+        .client
+        .post("/api/console/v1/session")
+        .header(ContentType::Plain)
+        .body(json!({ "login": "dispatcher", "password": PASSWORD }).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnsupportedMediaType);
+    assert!(res.headers().get_one("Set-Cookie").is_none());
+}
+
+#[rocket::async_test]
 async fn the_session_cookie_is_locked_down_and_ends_after_idle_hours() {
     let c = console_with(|config| {
         config.server.public_url = "https://dom.example.ru".into();

@@ -1,6 +1,6 @@
 //! Sign-in, sign-out and «who am I» of the console.
 
-use rocket::http::{Cookie, CookieJar, Header, SameSite, Status};
+use rocket::http::{ContentType, Cookie, CookieJar, Header, SameSite, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, Request, State};
@@ -107,8 +107,18 @@ pub async fn sign_in(
     app: &State<App>,
     ip: ClientIp,
     jar: &CookieJar<'_>,
+    content_type: Option<&ContentType>,
     body: Json<Credentials>,
 ) -> Result<Json<Me>, Refused> {
+    // A cross-site form cannot send JSON: this keeps other sites from signing a browser in.
+    if !content_type.is_some_and(|t| t.media_type().is_json()) {
+        return Err(ApiError::new(
+            Status::UnsupportedMediaType,
+            "json_required",
+            "Данные входа отправляются в формате JSON.",
+        )
+        .into());
+    }
     let Credentials { login, password } = body.into_inner();
     let keys = throttle::keys(&login, &ip.0.to_string());
     let policy = Policy::new(app.config.console.login_attempts);
