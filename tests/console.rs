@@ -546,6 +546,26 @@ async fn an_operator_of_one_organisation_sees_none_of_another() {
         c.count("SELECT COUNT(*) FROM audit_log WHERE action = 'outbox.retry'"),
         1
     );
+    let (_, audit) = c.get("/api/console/v1/audit").await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[0], "outbox.retry", "{audit}");
+    assert!(
+        actions.contains(&"user.add"),
+        "УО A's admin added one: {audit}"
+    );
+
+    // УО A's admin sees what УО A's staff did, not the regional admin's retry.
+    c.sign_in("admin.a").await;
+    let (_, audit) = c.get("/api/console/v1/audit").await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(entries.iter().all(|e| e["actor"] != "cli"));
+    assert!(!entries.iter().any(|e| e["action"] == "outbox.retry"));
+    assert!(entries.iter().any(|e| e["action"] == "user.add"));
 }
 
 #[rocket::async_test]

@@ -55,6 +55,8 @@ try {
   await page.getByLabel('Пароль (не короче 10 символов)').fill('пароль из браузера');
   await page.getByRole('button', { name: 'Добавить' }).click();
   await page.getByRole('cell', { name: 'browser.operator' }).waitFor();
+  await page.getByText(/Последние действия/).click();
+  await page.getByRole('cell', { name: 'добавлена учётная запись' }).first().waitFor();
 
   // A reload keeps the session and the screen.
   await page.reload();

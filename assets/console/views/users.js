@@ -4,6 +4,47 @@ import { get, post } from '../api.js';
 import { h, heading, when, clear, errorBox } from '../dom.js';
 
 const ROLE_NAMES = { admin: 'администратор', operator: 'оператор' };
+const ACTIONS = {
+  'session.start': 'вход в консоль',
+  'session.end': 'выход из консоли',
+  'user.add': 'добавлена учётная запись',
+  'user.disable': 'учётная запись отключена',
+  'user.password': 'сменён пароль',
+  'outbox.retry': 'повтор задания обмена',
+};
+
+async function auditLog() {
+  const { entries } = await get('/audit');
+  if (entries.length === 0) return h('p', { class: 'empty card' }, 'Записей пока нет.');
+  return h(
+    'details',
+    { class: 'card' },
+    h('summary', {}, `Последние действия (${entries.length})`),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Когда'), h('th', {}, 'Кто'), h('th', {}, 'Действие'), h('th', {}, 'Объект'))),
+        h(
+          'tbody',
+          {},
+          entries.map((e) =>
+            h(
+              'tr',
+              {},
+              h('td', { class: 'when' }, when(e.at)),
+              h('td', {}, e.actor_login || (e.actor === 'cli' ? 'командная строка сервера' : e.actor)),
+              h('td', {}, ACTIONS[e.action] || e.action),
+              h('td', {}, e.object),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
 
 export async function render(container, { me }) {
   const list = h('div', {});
@@ -100,6 +141,14 @@ export async function render(container, { me }) {
     h('button', { type: 'submit', class: 'primary' }, 'Добавить'),
   );
 
-  container.append(heading('Пользователи', 'Сотрудники, которые входят в консоль.'), list, form);
+  const journal = h('div', {});
+  container.append(
+    heading('Пользователи', 'Сотрудники, которые входят в консоль.'),
+    list,
+    form,
+    h('h2', {}, 'Журнал действий'),
+    journal,
+  );
   await refresh();
+  journal.append(await auditLog());
 }

@@ -7,6 +7,7 @@
 //! domain query. Areas that other modules add (requests, readings, announcements) mount
 //! their routes under [`API_BASE`] with the same guards.
 
+pub mod audit;
 pub mod exchange;
 pub mod guard;
 pub mod houses;
@@ -39,6 +40,7 @@ pub fn api_routes() -> Vec<Route> {
         users::add_user,
         users::disable_user,
         users::list_organisations,
+        audit::audit_entries,
     ]
 }
 
