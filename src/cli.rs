@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|gis|export|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|gis|export|user|version]`.
 
 use std::path::PathBuf;
 
@@ -62,6 +62,11 @@ pub enum Command {
         #[command(subcommand)]
         what: Export,
     },
+    /// Manage the operator console's staff accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Print the version.
     Version,
 }
@@ -92,6 +97,42 @@ pub enum Export {
         #[arg(long)]
         organisation: Option<i64>,
     },
+}
+
+/// `gosdom user ...`: staff accounts of the operator console.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is read from standard input (asked twice on a
+    /// terminal) or from --password-file, never from the command line.
+    Add {
+        /// Latin letters, digits, '.', '_' or '-'; stored in lower case.
+        login: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The УО (organisations.id) the account works for. Required for an operator;
+        /// an admin without one is a regional admin who sees every УО.
+        #[arg(long)]
+        organisation: Option<i64>,
+        /// Read the password from this file (its first line).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// List the accounts.
+    List,
+    /// Disable an account: it can no longer sign in, its sessions end.
+    Disable { login: String },
+    /// Set a new password (read like `add` does); the account's sessions end.
+    Password {
+        login: String,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Operator,
+    Admin,
 }
 
 /// Flags that override config keys for one run.

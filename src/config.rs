@@ -310,7 +310,8 @@ pub struct Requests {
 pub struct Console {
     /// Hours a console session lasts without activity.
     pub session_hours: u32,
-    /// Wrong passwords from one address before sign-in attempts are slowed.
+    /// Wrong passwords for one login or from one address before sign-in attempts are
+    /// slowed (a delay from 30 s, doubling with each further wrong password, up to 15 min).
     pub login_attempts: u32,
 }
 

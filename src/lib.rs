@@ -12,5 +12,6 @@ pub mod keys;
 pub mod logging;
 pub mod sandbox;
 pub mod server;
+pub mod staff_cli;
 pub mod store;
 pub mod web;

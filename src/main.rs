@@ -63,6 +63,7 @@ fn main() -> ExitCode {
             command: GisCommand::Sync,
         } => gis_sync(&loaded.config),
         Command::Export { what } => export(&loaded.config, what),
+        Command::User { action } => gosdom::staff_cli::run(&loaded.config, action),
         Command::Serve => serve(loaded.config),
         Command::Version => Ok(()),
     };

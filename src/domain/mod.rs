@@ -1,5 +1,6 @@
 //! The rules of the service, over the store, with no HTTP in sight.
 
+pub mod console;
 pub mod people;
 pub mod properties;
 pub mod readings;

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod bot;
 pub mod client_ip;
+pub mod console;
 pub mod dev;
 pub mod dev_max;
 pub mod error;
@@ -103,5 +104,9 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     } else {
         rocket
     };
-    rocket.manage(app)
+    rocket
+        .mount(console::API_BASE, console::api_routes())
+        .mount("/", console::ui_routes())
+        .register(console::API_BASE, console::catchers())
+        .manage(app)
 }

@@ -1,0 +1,131 @@
+// «Обмен с ГИС ЖКХ»: the outbox per kind and state, last successes, failed jobs with the
+// reason and (for admins) a retry button.
+
+import { get, post } from '../api.js';
+import { h, heading, num, when, errorBox, clear } from '../dom.js';
+
+const STATES = [
+  ['pending', 'в очереди'],
+  ['running', 'выполняются'],
+  ['done', 'выполнено'],
+  ['failed', 'с ошибкой'],
+];
+
+// Known job kinds in words; others are shown as they are.
+const KIND_NAMES = {
+  'max.send': 'Сообщения в MAX',
+  'gis.readings': 'Показания в ГИС ЖКХ',
+  'gis.appeals': 'Обращения ГИС ЖКХ',
+  'gis.answer': 'Ответы на обращения',
+  'gis.sync': 'Загрузка из ГИС ЖКХ',
+};
+const kindName = (kind) => KIND_NAMES[kind] || kind;
+
+export async function render(container) {
+  const data = await get('/exchange');
+  const kinds = new Map();
+  for (const { kind, state, count } of data.depth) {
+    if (!kinds.has(kind)) kinds.set(kind, {});
+    kinds.get(kind)[state] = count;
+  }
+  const lastDone = new Map(data.last_done.map((row) => [row.kind, row.at]));
+  const failedTotal = data.depth.filter((d) => d.state === 'failed').reduce((a, d) => a + d.count, 0);
+
+  container.append(
+    heading(
+      'Обмен с ГИС ЖКХ и MAX',
+      failedTotal === 0 ? 'Заданий с ошибкой нет.' : `Заданий с ошибкой: ${num(failedTotal)}.`,
+    ),
+  );
+
+  container.append(
+    kinds.size === 0
+      ? h('p', { class: 'empty card' }, 'Заданий обмена пока не было.')
+      : h(
+          'div',
+          { class: 'table-wrap card' },
+          h(
+            'table',
+            { class: 'table' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, h('th', {}, 'Вид'), STATES.map(([, label]) => h('th', { class: 'num' }, label)), h('th', {}, 'Последний успех')),
+            ),
+            h(
+              'tbody',
+              {},
+              [...kinds.entries()].map(([kind, counts]) =>
+                h(
+                  'tr',
+                  { class: counts.failed ? 'warn' : null },
+                  h('td', { title: kind }, kindName(kind)),
+                  STATES.map(([state]) => h('td', { class: 'num' }, num(counts[state]))),
+                  h('td', { class: 'when' }, when(lastDone.get(kind))),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+
+  if (!data.can_retry) {
+    container.append(h('p', { class: 'note' }, 'Подробности ошибок и повтор заданий доступны администраторам.'));
+    return;
+  }
+  container.append(h('h2', {}, 'Задания с ошибкой'));
+  if (data.failed.length === 0) {
+    container.append(h('p', { class: 'empty card' }, 'Нет.'));
+    return;
+  }
+  container.append(
+    h(
+      'div',
+      { class: 'table-wrap card' },
+      h(
+        'table',
+        { class: 'table' },
+        h(
+          'thead',
+          {},
+          h('tr', {}, h('th', {}, '№'), h('th', {}, 'Вид'), h('th', { class: 'num' }, 'Попыток'), h('th', {}, 'Причина'), h('th', {}, 'Когда'), h('th', {}, '')),
+        ),
+        h(
+          'tbody',
+          {},
+          data.failed.map((job) => {
+            const status = h('span', { class: 'row-status' });
+            const button = h(
+              'button',
+              {
+                type: 'button',
+                onclick: async () => {
+                  button.disabled = true;
+                  try {
+                    await post(`/exchange/jobs/${job.id}/retry`);
+                    clear(status).append('поставлено в очередь');
+                    button.remove();
+                  } catch (error) {
+                    button.disabled = false;
+                    clear(status).append(errorBox(error));
+                  }
+                },
+              },
+              'Повторить',
+            );
+            return h(
+              'tr',
+              {},
+              h('td', {}, job.id),
+              h('td', { title: job.kind }, kindName(job.kind)),
+              h('td', { class: 'num' }, num(job.attempts)),
+              h('td', { class: 'reason' }, job.reason || '—'),
+              h('td', { class: 'when' }, when(job.failed_at)),
+              h('td', {}, button, status),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
