@@ -318,3 +318,53 @@ async fn the_sandbox_pages_exist_only_in_sandbox_mode() {
         assert_eq!(res.status(), expected, "{mode:?}");
     }
 }
+
+#[test]
+fn a_failing_migration_leaves_the_data_as_it_was_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    assert!(run(&["--data-dir", data_arg, "migrate"], &[], dir.path())
+        .status
+        .success());
+    let db = Connection::open(data.join("gosdom.db")).unwrap();
+    db.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES ('marker', 'before', 'now')",
+        [],
+    )
+    .unwrap();
+    // The latest migration looks unapplied while its tables exist: applying it fails.
+    let latest = gosdom::store::known_version();
+    db.execute(
+        "DELETE FROM refinery_schema_history WHERE version = ?1",
+        [latest],
+    )
+    .unwrap();
+    drop(db);
+
+    let out = run(&["--data-dir", data_arg, "migrate"], &[], dir.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("migration failed"), "{err}");
+    assert!(err.contains("the database is unchanged"), "{err}");
+    assert!(err.contains("previous version"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let db = Connection::open(data.join("gosdom.db")).unwrap();
+    let marker: String = db
+        .query_row("SELECT value FROM kv WHERE key = 'marker'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(marker, "before");
+    let copies: Vec<_> = std::fs::read_dir(data.join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("pre-migrate-"))
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert!(
+        err.contains(&copies[0]),
+        "the message names the copy: {err}"
+    );
+}
