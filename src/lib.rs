@@ -4,6 +4,7 @@ pub mod app;
 pub mod bot;
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod connectors;
 pub mod domain;

@@ -4,11 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use gosdom::cli::{Cli, Command, Export, GisCommand, MaxAction};
+use gosdom::cli::{Cli, Command};
 use gosdom::config::{self, ConfigError};
-use gosdom::domain::readings;
-use gosdom::server::{store_options, Service};
-use gosdom::{logging, store};
+use gosdom::logging;
 
 /// Exit code for a configuration the operator must fix.
 const EXIT_CONFIG: u8 = 2;
@@ -32,41 +30,7 @@ fn main() -> ExitCode {
         tracing::warn!("{warning}");
     }
 
-    let result = match command {
-        Command::CheckConfig { show } => {
-            let source = loaded
-                .file
-                .as_ref()
-                .map_or("built-in defaults".into(), |p| p.display().to_string());
-            println!("config OK ({source}), mode {:?}", loaded.config.mode);
-            if show {
-                println!("{}", loaded.config.masked_toml());
-            }
-            Ok(())
-        }
-        Command::Migrate => store::Store::open(&store_options(&loaded.config))
-            .map(|s| {
-                println!(
-                    "database at {} is at version {}",
-                    s.path().display(),
-                    store::known_version()
-                )
-            })
-            .map_err(anyhow::Error::from),
-        Command::Backup { file } => backup(&loaded.config, &file),
-        Command::Max { action } => match action {
-            MaxAction::Subscribe => gosdom::bot::cli::subscribe(&loaded.config),
-            MaxAction::Status => gosdom::bot::cli::status(&loaded.config),
-        },
-        Command::Import { kind, file } => import(&loaded.config, kind, &file),
-        Command::Gis {
-            command: GisCommand::Sync,
-        } => gis_sync(&loaded.config),
-        Command::Export { what } => export(&loaded.config, what),
-        Command::User { action } => gosdom::staff_cli::run(&loaded.config, action),
-        Command::Serve => serve(loaded.config),
-        Command::Version => Ok(()),
-    };
+    let result = gosdom::commands::run(command, &loaded);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -79,93 +43,4 @@ fn main() -> ExitCode {
 fn config_error(e: &ConfigError) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(EXIT_CONFIG)
-}
-
-fn backup(config: &config::Config, file: &std::path::Path) -> anyhow::Result<()> {
-    let store = store::Store::open(&store_options(config))?;
-    store.backup(file)?;
-    println!("backup written to {}", file.display());
-    Ok(())
-}
-
-fn import(
-    config: &config::Config,
-    kind: gosdom::connectors::registry::import::Kind,
-    file: &std::path::Path,
-) -> anyhow::Result<()> {
-    use gosdom::connectors::registry::import::{import_file, ImportError};
-    let store = store::Store::open(&store_options(config))?;
-    let key = gosdom::keys::load_or_create(
-        &config.registry.snils_key,
-        &config.storage.data_dir,
-        "snils_key",
-    )?;
-    let now = time::OffsetDateTime::now_utc();
-    match import_file(&store, kind, file, &key, now) {
-        Ok(report) => {
-            println!(
-                "imported {} row(s) from {}: {} new, {} updated",
-                report.rows,
-                file.display(),
-                report.created,
-                report.updated
-            );
-            Ok(())
-        }
-        Err(ImportError::Rows(rows)) => {
-            for row in &rows {
-                eprintln!("{}: line {}: {}", file.display(), row.line, row.reason);
-            }
-            anyhow::bail!("nothing was imported: {} row(s) have errors", rows.len())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn gis_sync(config: &config::Config) -> anyhow::Result<()> {
-    use gosdom::connectors::gis;
-    let store = store::Store::open(&store_options(config))?;
-    let client = gis::client_from_config(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let clock: gosdom::clock::SharedClock = std::sync::Arc::new(gosdom::clock::SystemClock);
-    let sleep = |d: std::time::Duration| std::thread::sleep(d);
-    let org = gis::org_ppa_guid(config);
-    let report = gis::sync::Sync {
-        store: &store,
-        client: &client,
-        clock: &clock,
-        schedule: &config.gis.poll_seconds,
-        org_ppa_guid: &org,
-        sleep: &sleep,
-    }
-    .run()
-    .map_err(|e| anyhow::anyhow!("{}", e.operator_message()))?;
-    println!(
-        "ГИС ЖКХ sync: {} houses, {} added, {} updated, {} marked removed",
-        report.houses, report.added, report.updated, report.removed
-    );
-    Ok(())
-}
-
-fn export(config: &config::Config, what: Export) -> anyhow::Result<()> {
-    let store = store::Store::open(&store_options(config))?;
-    let conn = store.conn()?;
-    match what {
-        Export::Readings {
-            period,
-            organisation,
-        } => {
-            let rows = readings::export_period(&conn, period, organisation, std::io::stdout())?;
-            eprintln!("{rows} readings of {period}");
-        }
-    }
-    Ok(())
-}
-
-fn serve(config: config::Config) -> anyhow::Result<()> {
-    let service = Service::prepare(config)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("gosdom")
-        .build()?;
-    runtime.block_on(service.run())
 }
