@@ -132,6 +132,8 @@ mod tests {
                 "-out",
             ])
             .arg(&private)
+            // genpkey draws its progress dots on stderr.
+            .stderr(std::process::Stdio::null())
             .status()
             .unwrap()
             .success()
