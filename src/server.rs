@@ -73,6 +73,7 @@ impl Service {
         {
             tracing::warn!("ГИС ЖКХ exchange is off: {e}");
         }
+        register_readings(&mut jobs, &app).context("cannot set up readings delivery")?;
         jobs.register(
             close_requests::KIND,
             Arc::new(close_requests::CloseDoneRequests {
@@ -122,4 +123,42 @@ impl Service {
     pub fn rocket(&self) -> rocket::Rocket<rocket::Build> {
         web::build(self.app.clone(), &self.secret_key)
     }
+}
+
+/// Readings: delivery to ГИС ЖКХ through the connector, reminders and rejections through
+/// the bot. Without a usable ГИС ЖКХ client the delivery jobs wait, pending, in the outbox.
+fn register_readings(jobs: &mut Jobs, app: &App) -> anyhow::Result<()> {
+    use crate::domain::readings::{ImportReadings, RemindJob, IMPORT_READINGS, REMIND};
+
+    let sender = bot::readings::BotReminders::new(app.config.clone());
+    match crate::connectors::gis::client_from_config(&app.config) {
+        Ok(client) => {
+            let export = crate::connectors::gis::readings::GisReadings::new(
+                client,
+                app.store.clone(),
+                app.clock.clone(),
+            );
+            jobs.register(
+                IMPORT_READINGS,
+                Arc::new(
+                    ImportReadings::new(app.store.clone(), app.clock.clone(), export)
+                        .with_notifier(sender.clone()),
+                ),
+            );
+        }
+        Err(e) => tracing::warn!("readings will not reach ГИС ЖКХ: {e}"),
+    }
+    jobs.register(
+        REMIND,
+        Arc::new(RemindJob::new(
+            app.store.clone(),
+            app.clock.clone(),
+            app.config.readings.clone(),
+            sender,
+        )),
+    );
+    let now = app.now();
+    app.store
+        .write_blocking(|tx| RemindJob::schedule(tx, now))?;
+    Ok(())
 }

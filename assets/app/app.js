@@ -2,11 +2,12 @@
 
 import { api, setToken, token, ApiError } from './api.js?v=1';
 import { applyTheme, forgetFragment, launchData, ready } from './bridge.js?v=1';
-import { back, reset, onNavigate } from './router.js?v=1';
+import { back, navigate, reset, onNavigate } from './router.js?v=1';
 import './screens/signin.js?v=1';
 import './screens/properties.js?v=1';
 import './screens/property.js?v=1';
 import './screens/claim.js?v=1';
+import { startParam } from './screens/readings.js?v=1';
 
 let launch = '';
 
@@ -58,7 +59,11 @@ export async function start() {
     }
     return reset('signin', { error: error.message });
   }
-  return me.signed_in ? reset('properties', { me }) : reset('signin', {});
+  if (!me.signed_in) return reset('signin', {});
+  await reset('properties', { me });
+  // `startapp=readings` (the reminders' «Открыть») opens «Показания» over the list.
+  if (startParam() === 'readings') navigate('readings', {});
+  return null;
 }
 
 /** Sign-out: the session ends; with launch data still at hand a fresh one is opened. */

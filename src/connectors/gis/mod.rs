@@ -10,6 +10,7 @@ pub mod client;
 pub mod engine;
 pub mod envelope;
 pub mod ops;
+pub mod readings;
 pub mod schedule;
 pub mod services;
 pub mod sync;

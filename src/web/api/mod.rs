@@ -5,6 +5,7 @@
 pub mod guard;
 pub mod me;
 pub mod properties;
+pub mod readings;
 pub mod session;
 
 /// Routes to mount at `/`.
@@ -17,7 +18,9 @@ pub fn routes() -> Vec<rocket::Route> {
         me::me,
         properties::list,
         properties::card,
-        properties::meters,
+        readings::meters,
+        readings::submit_readings,
+        readings::history,
         properties::prove,
     ]
 }

@@ -1,5 +1,5 @@
 //! `GET /api/v1/properties`, `GET /api/v1/properties/<id>`,
-//! `GET /api/v1/properties/<id>/meters`, `POST /api/v1/properties/claim`.
+//! `POST /api/v1/properties/claim` (the premise's meters are in [`super::readings`]).
 //! A premise that is not the person's answers 404, exactly like one that does not exist.
 
 use rocket::http::Status;
@@ -40,21 +40,6 @@ pub async fn card(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(json!(card)))
-}
-
-#[get("/api/v1/properties/<id>/meters")]
-pub async fn meters(
-    app: &State<App>,
-    resident: Result<Resident, ApiError>,
-    id: i64,
-) -> ApiResult<Json<Value>> {
-    let person = resident?.person()?;
-    let meters = app
-        .store
-        .call(move |conn| properties::meters_of_property(conn, person, id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({ "items": meters })))
 }
 
 #[derive(Deserialize)]
