@@ -12,6 +12,7 @@ pub mod dev_max;
 pub mod error;
 pub mod fairings;
 pub mod health;
+pub mod uploads;
 
 use rocket::config::LogLevel;
 use rocket::data::{ByteUnit, Limits};

@@ -5,6 +5,7 @@
 pub mod guard;
 pub mod me;
 pub mod properties;
+pub mod requests;
 pub mod session;
 
 /// Routes to mount at `/`.
@@ -19,5 +20,14 @@ pub fn routes() -> Vec<rocket::Route> {
         properties::card,
         properties::meters,
         properties::prove,
+        requests::categories,
+        requests::list,
+        requests::file,
+        requests::card,
+        requests::comment,
+        requests::add_photos,
+        requests::photo,
+        requests::reopen,
+        requests::rate,
     ]
 }
