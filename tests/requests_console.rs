@@ -4,6 +4,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::*;
 use gosdom::clock::ManualClock;
@@ -221,4 +222,60 @@ async fn an_operator_of_another_organisation_sees_nothing() {
     .await;
     assert_eq!(status, Status::NotFound);
     assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_reaches_the_resident_in_max_with_a_button_to_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockMax::start(|r, _| ok_reply(r));
+    let mut cfg = config(dir.path(), &mock.url);
+    cfg.max.token = gosdom::config::Secret::new(BOT_TOKEN);
+    let service = service(cfg);
+    let store = service.app.store.clone();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    let _worker = service.jobs.clone().spawn();
+    let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+    let h = Harness {
+        client,
+        clock,
+        dir: tempfile::tempdir().unwrap(),
+    };
+
+    let id = filed_request(&h).await;
+    let org: i64 = store
+        .conn()
+        .unwrap()
+        .query_row(
+            "SELECT organisation_id FROM requests WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    add_operator(&store, "dispatcher", org);
+    let csrf = sign_in(&h, "dispatcher").await;
+    let (status, card) = staff_post(
+        &h,
+        &format!("/requests/{id}/status"),
+        Some(&csrf),
+        json!({"status": "in_work"}),
+    )
+    .await;
+    assert_eq!(status, Status::Ok, "{card}");
+    let number = card["number"].as_str().unwrap().to_string();
+
+    let about_it = |m: &Received| m.body["text"].as_str().unwrap_or("").contains(&number);
+    wait_for(Duration::from_secs(10), "the notice in MAX", || {
+        mock.messages().iter().any(about_it)
+    })
+    .await;
+    let sent = mock.messages().into_iter().find(|m| about_it(m)).unwrap();
+    assert_eq!(sent.query("user_id"), Some("11"));
+    assert!(
+        sent.body["text"].as_str().unwrap().contains("В работе"),
+        "{}",
+        sent.body
+    );
+    let button = &sent.body["attachments"][0]["payload"]["buttons"][0][0];
+    assert_eq!(button["type"], "open_app", "{}", sent.body);
+    assert_eq!(button["payload"], format!("request_{id}"));
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod dialog;
 pub mod outgoing;
 pub mod polling;
+pub mod request_notice;
 pub mod subscription;
 pub mod texts;
 pub mod update;
