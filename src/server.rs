@@ -68,6 +68,7 @@ impl Service {
         let app = App::new(config, store.clone(), clock.clone(), bot_token);
         let mut jobs = Jobs::new(store.clone(), clock.clone()).with_waker(app.outbox_wake.clone());
         bot::register(&mut jobs, &app).context("cannot set up the MAX connector")?;
+        bot::request_notice::register(&mut jobs, &app);
         if let Err(e) =
             crate::connectors::gis::schedule::register(&mut jobs, &app.config, &store, &clock)
         {

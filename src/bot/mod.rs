@@ -12,6 +12,7 @@ pub mod dialog;
 pub mod outgoing;
 pub mod polling;
 pub mod readings;
+pub mod request_notice;
 pub mod subscription;
 pub mod texts;
 pub mod update;

@@ -12,6 +12,7 @@ pub mod dev_max;
 pub mod error;
 pub mod fairings;
 pub mod health;
+pub mod uploads;
 
 use rocket::config::LogLevel;
 use rocket::data::{ByteUnit, Limits};
@@ -106,6 +107,7 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     };
     rocket
         .mount(console::API_BASE, console::api_routes())
+        .mount(console::API_BASE, console::requests::routes())
         .mount("/", console::ui_routes())
         .register(console::API_BASE, console::catchers())
         .manage(app)

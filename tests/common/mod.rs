@@ -147,3 +147,6 @@ pub use resident::*;
 mod gis;
 #[allow(unused_imports)]
 pub use gis::*;
+mod requests;
+#[allow(unused_imports)]
+pub use requests::*;

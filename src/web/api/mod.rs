@@ -6,6 +6,7 @@ pub mod guard;
 pub mod me;
 pub mod properties;
 pub mod readings;
+pub mod requests;
 pub mod session;
 
 /// Routes to mount at `/`.
@@ -22,5 +23,14 @@ pub fn routes() -> Vec<rocket::Route> {
         readings::submit_readings,
         readings::history,
         properties::prove,
+        requests::categories,
+        requests::list,
+        requests::file,
+        requests::card,
+        requests::comment,
+        requests::add_photos,
+        requests::photo,
+        requests::reopen,
+        requests::rate,
     ]
 }

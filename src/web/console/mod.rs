@@ -11,6 +11,7 @@ pub mod audit;
 pub mod exchange;
 pub mod guard;
 pub mod houses;
+pub mod requests;
 pub mod session;
 pub mod usage;
 pub mod users;
