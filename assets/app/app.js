@@ -7,6 +7,7 @@ import './screens/signin.js?v=1';
 import './screens/properties.js?v=1';
 import './screens/property.js?v=1';
 import './screens/claim.js?v=1';
+import './screens/requests.js?v=1';
 
 let launch = '';
 
