@@ -2,7 +2,7 @@
 
 import { api, setToken, token, ApiError } from './api.js?v=1';
 import { applyTheme, forgetFragment, launchData, ready } from './bridge.js?v=1';
-import { back, reset, onNavigate } from './router.js?v=1';
+import { back, navigate, reset, onNavigate } from './router.js?v=1';
 import './screens/signin.js?v=1';
 import './screens/properties.js?v=1';
 import './screens/property.js?v=1';
@@ -59,7 +59,13 @@ export async function start() {
     }
     return reset('signin', { error: error.message });
   }
-  return me.signed_in ? reset('properties', { me }) : reset('signin', {});
+  if (!me.signed_in) return reset('signin', {});
+  await reset('properties', { me });
+  // A bot notice's «Открыть» button carries `request_<id>`: open that request's card.
+  const param = new URLSearchParams(launch).get('start_param') || '';
+  const request = param.match(/^request_(\d+)$/);
+  if (request) return navigate('request', { id: Number(request[1]) });
+  return null;
 }
 
 /** Sign-out: the session ends; with launch data still at hand a fresh one is opened. */
