@@ -117,13 +117,16 @@ async fn another_resident_gets_404_on_read_comment_and_photo() {
         .all(|e| e["kind"] != "comment"));
 }
 
+/// Files of one form: (name, bytes).
+type Files = Vec<(&'static str, Vec<u8>)>;
+
 #[rocket::async_test]
 async fn bad_uploads_are_refused_with_the_json_error_shape() {
     let h = harness_with(|c| c.requests.max_photo_bytes = 64 * 1024, now()).await;
     let token = signed_in(&h, 11, "1000000001").await;
     let premise = premise_of(&h, &token).await;
 
-    let cases: Vec<(Vec<(&str, Vec<u8>)>, &str)> = vec![
+    let cases: Vec<(Files, &str)> = vec![
         (
             vec![("notes.jpg", b"just some text".to_vec())],
             "unsupported_photo_type",

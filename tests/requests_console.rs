@@ -278,4 +278,29 @@ async fn a_status_change_reaches_the_resident_in_max_with_a_button_to_the_reques
     let button = &sent.body["attachments"][0]["payload"]["buttons"][0][0];
     assert_eq!(button["type"], "open_app", "{}", sent.body);
     assert_eq!(button["payload"], format!("request_{id}"));
+
+    // A resident who turned notifications off hears nothing of the next change.
+    store
+        .write_blocking(|tx| {
+            tx.execute("UPDATE max_users SET notify = 0 WHERE user_id = 11", [])?;
+            Ok(())
+        })
+        .unwrap();
+    let (status, card) = staff_post(
+        &h,
+        &format!("/requests/{id}/status"),
+        Some(&csrf),
+        json!({"status": "done"}),
+    )
+    .await;
+    assert_eq!(status, Status::Ok, "{card}");
+    wait_for(Duration::from_secs(10), "the notice job", || {
+        count(
+            &service,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'max.notify_request' AND state = 'done'",
+        ) == 2
+    })
+    .await;
+    assert_eq!(open_jobs(&service), 0);
+    assert_eq!(mock.messages().iter().filter(|m| about_it(m)).count(), 1);
 }

@@ -8,6 +8,7 @@ import './screens/properties.js?v=1';
 import './screens/property.js?v=1';
 import './screens/claim.js?v=1';
 import { startParam } from './screens/readings.js?v=1';
+import './screens/requests.js?v=1';
 
 let launch = '';
 
@@ -61,8 +62,12 @@ export async function start() {
   }
   if (!me.signed_in) return reset('signin', {});
   await reset('properties', { me });
-  // `startapp=readings` (the reminders' «Открыть») opens «Показания» over the list.
-  if (startParam() === 'readings') navigate('readings', {});
+  // A deep link opens its screen over the list: `readings` (the reminders' «Открыть»)
+  // opens «Показания», `request_<id>` (a request notice's «Открыть») that request's card.
+  const param = startParam() || '';
+  if (param === 'readings') return navigate('readings', {});
+  const request = param.match(/^request_(\d+)$/);
+  if (request) return navigate('request', { id: Number(request[1]) });
   return null;
 }
 

@@ -62,3 +62,25 @@ export async function api(method, path, body) {
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
 export const del = (path) => api('DELETE', path);
+
+/** Sends a multipart form (a comment with photos) with the CSRF token. */
+export async function postForm(path, form) {
+  let res;
+  try {
+    res = await fetch(BASE + path, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'X-CSRF-Token': csrfToken || '' },
+      credentials: 'same-origin',
+      body: form,
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Нет связи с сервером. Проверьте подключение.');
+  }
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  if (!res.ok) {
+    const error = (data && data.error) || {};
+    throw new ApiError(res.status, error.code || 'error', error.message || 'Запрос не выполнен.');
+  }
+  return data;
+}

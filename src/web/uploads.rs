@@ -20,7 +20,7 @@ pub async fn read_photos(parts: &[FilePart<'_>], max_bytes: u64) -> Result<Vec<U
     let mut uploads = Vec::with_capacity(parts.len());
     for (i, part) in parts.iter().enumerate() {
         // A browser sends an empty part when no file was picked.
-        if part.len() == 0 && part.raw_name().is_none() {
+        if part.is_empty() && part.raw_name().is_none() {
             continue;
         }
         if !part.is_complete() {

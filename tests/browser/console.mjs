@@ -38,6 +38,9 @@ try {
   if (!page.url().endsWith('/console/houses')) throw new Error(`URL ${page.url()}`);
 
   await nav.getByRole('link', { name: 'Заявки' }).click();
+  await page.getByText('просроченные').waitFor();
+
+  await nav.getByRole('link', { name: 'Показания' }).click();
   await page.getByText('Раздел в разработке.').waitFor();
 
   await nav.getByRole('link', { name: 'Обмен с ГИС ЖКХ' }).click();
