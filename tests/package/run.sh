@@ -49,7 +49,10 @@ trap cleanup EXIT
 step "a clean Debian root"
 cache=${GOSDOM_DEBOOTSTRAP_CACHE:-target/debootstrap-cache}
 mkdir -p "$cache"
-debootstrap --variant=minbase --cache-dir="$(realpath "$cache")" --include=systemd,ca-certificates,adduser \
+# dpkg -i installs no dependencies: the root gets the package's Depends up front, as
+# `apt install ./gosdom.deb` would fetch them.
+deps=$(dpkg-deb -f "$deb1" Depends | tr ',' '\n' | sed 's/(.*)//; s/|.*//; s/ //g' | sed '/^$/d' | paste -sd, -)
+debootstrap --variant=minbase --cache-dir="$(realpath "$cache")" --include="systemd,ca-certificates,adduser,$deps" \
   bookworm "$root" http://deb.debian.org/debian >/tmp/gosdom-debootstrap.log 2>&1 \
   || { tail -20 /tmp/gosdom-debootstrap.log; exit 1; }
 mount -t proc proc "$root/proc"
