@@ -1,6 +1,9 @@
 //! Log set-up: one line per event, to stderr (journald adds the time under systemd).
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Log, LogFormat};
 
@@ -13,13 +16,19 @@ pub fn init(log: &Log) {
         log.level
     );
     let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    // Rocket's generated code logs from `<our module>::_`, and a failed data guard's line
+    // quotes the request body (launch data, names): those lines never go out.
+    let not_rocket_codegen = filter_fn(|meta| !meta.target().ends_with("::_"));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(false);
-    let _ = match log.format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+    let layer = match log.format {
+        LogFormat::Json => fmt.json().with_filter(not_rocket_codegen).boxed(),
+        LogFormat::Text => fmt.with_filter(not_rocket_codegen).boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init();
 }

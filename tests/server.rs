@@ -368,3 +368,27 @@ fn a_failing_migration_leaves_the_data_as_it_was_and_says_what_to_do() {
         "the message names the copy: {err}"
     );
 }
+
+#[test]
+fn a_body_that_fails_to_parse_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let res = agent
+        .post(&server.url("/api/v1/session"))
+        .header("Content-Type", "application/json")
+        .send("{init_data: 'user=Смирнова Анна 112-233-445 95'")
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(wait_until(Duration::from_secs(5), || server
+        .log()
+        .contains("route=\"/api/v1/session\" status=400")));
+    let log = server.log();
+    assert!(
+        !log.contains("Смирнова") && !log.contains("112-233"),
+        "{log}"
+    );
+}
