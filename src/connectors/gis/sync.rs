@@ -171,6 +171,31 @@ fn count(n: usize, into: &mut usize) {
     *into += n;
 }
 
+/// Marks the rows of a house that ГИС ЖКХ no longer lists (never deletes them): `known`
+/// selects (id, GUID) of the live rows of house ?1, `gone` marks row ?1 at time ?2.
+/// Returns how many were marked.
+fn mark_gone(
+    tx: &Transaction<'_>,
+    known: &str,
+    gone: &str,
+    house_id: i64,
+    seen: &HashSet<&str>,
+    at: &str,
+) -> store::Result<usize> {
+    let live: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare(known)?;
+        let rows = stmt.query_map([house_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut marked = 0;
+    for (id, guid) in live {
+        if !seen.contains(guid.as_str()) {
+            marked += tx.execute(gone, params![id, at])?;
+        }
+    }
+    Ok(marked)
+}
+
 fn apply_house(
     tx: &Transaction<'_>,
     house_id: i64,
@@ -233,25 +258,15 @@ fn apply_house(
             ),
         }
     }
-    let known: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT id, premises_guid FROM premises WHERE house_id = ?1 \
+    r.removed += mark_gone(
+        tx,
+        "SELECT id, premises_guid FROM premises WHERE house_id = ?1 \
              AND premises_guid IS NOT NULL AND removed_at IS NULL",
-        )?;
-        let rows = stmt.query_map([house_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (id, guid) in known {
-        if !seen.contains(guid.as_str()) {
-            count(
-                tx.execute(
-                    "UPDATE premises SET removed_at = ?2, updated_at = ?2 WHERE id = ?1",
-                    params![id, at],
-                )?,
-                &mut r.removed,
-            );
-        }
-    }
+        "UPDATE premises SET removed_at = ?2, updated_at = ?2 WHERE id = ?1",
+        house_id,
+        &seen,
+        &at,
+    )?;
     Ok(())
 }
 
@@ -322,25 +337,15 @@ fn apply_accounts(
             ),
         }
     }
-    let known: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT a.id, a.gis_guid FROM accounts a JOIN premises p ON p.id = a.premise_id \
+    r.removed += mark_gone(
+        tx,
+        "SELECT a.id, a.gis_guid FROM accounts a JOIN premises p ON p.id = a.premise_id \
              WHERE p.house_id = ?1 AND a.gis_guid IS NOT NULL AND a.removed_at IS NULL",
-        )?;
-        let rows = stmt.query_map([house_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (id, guid) in known {
-        if !seen.contains(guid.as_str()) {
-            count(
-                tx.execute(
-                    "UPDATE accounts SET removed_at = ?2, updated_at = ?2 WHERE id = ?1",
-                    params![id, at],
-                )?,
-                &mut r.removed,
-            );
-        }
-    }
+        "UPDATE accounts SET removed_at = ?2, updated_at = ?2 WHERE id = ?1",
+        house_id,
+        &seen,
+        &at,
+    )?;
     Ok(())
 }
 
@@ -414,24 +419,14 @@ fn apply_meters(
             ),
         }
     }
-    let known: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT m.id, m.root_guid FROM meters m JOIN premises p ON p.id = m.premise_id \
+    r.removed += mark_gone(
+        tx,
+        "SELECT m.id, m.root_guid FROM meters m JOIN premises p ON p.id = m.premise_id \
              WHERE p.house_id = ?1 AND m.root_guid IS NOT NULL AND m.archived_at IS NULL",
-        )?;
-        let rows = stmt.query_map([house_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (id, guid) in known {
-        if !seen.contains(guid.as_str()) {
-            count(
-                tx.execute(
-                    "UPDATE meters SET archived_at = ?2, updated_at = ?2 WHERE id = ?1",
-                    params![id, at],
-                )?,
-                &mut r.removed,
-            );
-        }
-    }
+        "UPDATE meters SET archived_at = ?2, updated_at = ?2 WHERE id = ?1",
+        house_id,
+        &seen,
+        &at,
+    )?;
     Ok(())
 }
