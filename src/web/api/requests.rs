@@ -7,6 +7,7 @@ use rocket::form::{Errors, Form, FromForm};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, State};
+use time::OffsetDateTime;
 
 use super::guard::Resident;
 use crate::app::App;
@@ -36,6 +37,28 @@ pub struct PhotosForm<'r> {
     pub photos: Vec<FilePart<'r>>,
 }
 
+/// Runs a request operation on a blocking thread with the УО settings and the clock, then
+/// wakes the outbox for the bot notices it may have queued.
+async fn in_store<T, E>(
+    app: &App,
+    op: impl FnOnce(&mut rusqlite::Connection, &Settings, OffsetDateTime) -> Result<T, E>
+        + Send
+        + 'static,
+) -> ApiResult<T>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    ApiError: From<E>,
+{
+    let (settings, now) = (Settings::new(&app.config), app.now());
+    let value = app
+        .store
+        .call(move |conn| Ok(op(conn, &settings, now)))
+        .await??;
+    app.wake_outbox();
+    Ok(value)
+}
+
 async fn uploads(app: &App, parts: &[FilePart<'_>]) -> Result<Vec<Upload>, ApiError> {
     read_photos(parts, app.config.requests.max_photo_bytes).await
 }
@@ -56,11 +79,7 @@ pub async fn list(
     resident: Result<Resident, ApiError>,
 ) -> ApiResult<Json<RequestList>> {
     let person = resident?.person()?;
-    let now = app.now();
-    let list = app
-        .store
-        .call(move |conn| Ok(api::list(conn, person, now)))
-        .await??;
+    let list = in_store(app, move |conn, _, now| api::list(conn, person, now)).await?;
     Ok(Json(list))
 }
 
@@ -74,12 +93,10 @@ pub async fn file(
     let form = form.map_err(|e| form_error(&e))?;
     let photos = uploads(app, &form.photos).await?;
     let body = form.into_inner().request.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(api::file(conn, &settings, person, &body, &photos, now)))
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        api::file(conn, settings, person, &body, &photos, now)
+    })
+    .await?;
     Ok((Status::Created, Json(card)))
 }
 
@@ -90,11 +107,10 @@ pub async fn card(
     id: i64,
 ) -> ApiResult<Json<RequestCard>> {
     let person = resident?.person()?;
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(api::card(conn, &settings, person, id, now)))
-        .await??;
+    let card = in_store(app, move |conn, settings, now| {
+        api::card(conn, settings, person, id, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
@@ -109,16 +125,10 @@ pub async fn comment(
     let form = form.map_err(|e| form_error(&e))?;
     let photos = uploads(app, &form.photos).await?;
     let body = form.into_inner().comment.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| {
-            Ok(api::comment(
-                conn, &settings, person, id, &body, &photos, now,
-            ))
-        })
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        api::comment(conn, settings, person, id, &body, &photos, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
@@ -132,11 +142,10 @@ pub async fn add_photos(
     let person = resident?.person()?;
     let form = form.map_err(|e| form_error(&e))?;
     let photos = uploads(app, &form.photos).await?;
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(api::add_photos(conn, &settings, person, id, &photos, now)))
-        .await??;
+    let card = in_store(app, move |conn, settings, now| {
+        api::add_photos(conn, settings, person, id, &photos, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
@@ -148,11 +157,10 @@ pub async fn photo(
     photo_id: i64,
 ) -> ApiResult<PhotoResponse> {
     let person = resident?.person()?;
-    let settings = Settings::new(&app.config);
-    let file = app
-        .store
-        .call(move |conn| Ok(api::photo(conn, &settings, person, id, photo_id)))
-        .await??;
+    let file = in_store(app, move |conn, settings, _| {
+        api::photo(conn, settings, person, id, photo_id)
+    })
+    .await?;
     PhotoResponse::load(file).await
 }
 
@@ -165,12 +173,10 @@ pub async fn reopen(
 ) -> ApiResult<Json<RequestCard>> {
     let person = resident?.person()?;
     let body = body.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(api::reopen(conn, &settings, person, id, &body, now)))
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        api::reopen(conn, settings, person, id, &body, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
@@ -183,11 +189,9 @@ pub async fn rate(
 ) -> ApiResult<Json<RequestCard>> {
     let person = resident?.person()?;
     let body = body.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(api::rate(conn, &settings, person, id, &body, now)))
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        api::rate(conn, settings, person, id, &body, now)
+    })
+    .await?;
     Ok(Json(card))
 }
