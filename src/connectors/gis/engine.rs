@@ -49,11 +49,16 @@ pub enum Operation {
     },
     ImportAnswer {
         answers: Vec<Answer>,
+        #[serde(default)]
+        actions: Vec<appeals::Action>,
     },
     ExportAppeal {
         from: time::Date,
         to: time::Date,
         houses: Vec<String>,
+    },
+    ExportAppealByGuid {
+        appeals: Vec<String>,
     },
     ExportNsiItem {
         registry: u32,
@@ -77,10 +82,13 @@ impl Operation {
                 fias_house_guid,
                 meters,
             } => metering::export_history(fias_house_guid, meters, None)?,
-            Operation::ImportAnswer { answers } => appeals::import_answers(answers)?,
+            Operation::ImportAnswer { answers, actions } => {
+                appeals::import_answers(answers, actions)?
+            }
             Operation::ExportAppeal { from, to, houses } => {
                 appeals::export_appeals(*from, *to, houses)
             }
+            Operation::ExportAppealByGuid { appeals } => appeals::export_appeals_by_guid(appeals)?,
             Operation::ExportNsiItem { registry } => nsi::export_item(*registry),
             Operation::ExportHouseData { fias_house_guid } => house::export_house(fias_house_guid),
             Operation::ExportAccountData { fias_house_guid } => {
@@ -105,7 +113,9 @@ impl Operation {
             Operation::ImportMeteringDeviceValues { .. } => "importMeteringDeviceValues",
             Operation::ExportMeteringDeviceHistory { .. } => "exportMeteringDeviceHistory",
             Operation::ImportAnswer { .. } => "importAnswer",
-            Operation::ExportAppeal { .. } => "exportAppeal",
+            Operation::ExportAppeal { .. } | Operation::ExportAppealByGuid { .. } => {
+                "exportAppeal"
+            }
             Operation::ExportNsiItem { .. } => "exportNsiItem",
             Operation::ExportHouseData { .. } => "exportHouseData",
             Operation::ExportAccountData { .. } => "exportAccountData",
