@@ -28,6 +28,8 @@ use crate::connectors::gis::xml::{self, Node};
 pub const MOUNT: &str = "/dev/gis";
 /// The demo УО's orgPPAGUID (see `sandbox::demo`).
 pub const SANDBOX_ORG_PPA_GUID: &str = "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+/// The demo УО's employee who answers appeals (AnswererGUID).
+pub const SANDBOX_ANSWERER_GUID: &str = "7c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 /// Where the integration package is looked for.
 pub const XSD_ROOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -113,9 +113,7 @@ impl Operation {
             Operation::ImportMeteringDeviceValues { .. } => "importMeteringDeviceValues",
             Operation::ExportMeteringDeviceHistory { .. } => "exportMeteringDeviceHistory",
             Operation::ImportAnswer { .. } => "importAnswer",
-            Operation::ExportAppeal { .. } | Operation::ExportAppealByGuid { .. } => {
-                "exportAppeal"
-            }
+            Operation::ExportAppeal { .. } | Operation::ExportAppealByGuid { .. } => "exportAppeal",
             Operation::ExportNsiItem { .. } => "exportNsiItem",
             Operation::ExportHouseData { .. } => "exportHouseData",
             Operation::ExportAccountData { .. } => "exportAccountData",
