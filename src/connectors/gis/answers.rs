@@ -242,6 +242,100 @@ impl Handler for ImportAnswers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    fn conn() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE requests (id INTEGER PRIMARY KEY, deferred_until TEXT); \
+             INSERT INTO requests VALUES (1, '2027-02-01'); \
+             CREATE TABLE gis_answers (event_id INTEGER PRIMARY KEY, request_id INTEGER, \
+             appeal_guid TEXT, message_id INTEGER, final INTEGER, created_at TEXT);",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn event(id: i64, event: &str, status: &str, text: Option<&str>) -> GisAnswer {
+        GisAnswer {
+            organisation_id: 1,
+            request_id: 1,
+            event_id: id,
+            appeal_guid: "0d2f9a3e-1111-4c2b-9a7e-5b1c2d3e4f50".into(),
+            appeal_number: None,
+            status: status.into(),
+            event: event.into(),
+            answer_text: text.map(str::to_string),
+            send_answer: false,
+            at: datetime!(2027-01-15 08:00 UTC),
+        }
+    }
+
+    fn steps(conn: &Connection, e: &GisAnswer) -> Option<(Vec<bool>, Vec<AppealStep>)> {
+        content(conn, e, "a").unwrap().map(|(answers, actions)| {
+            (
+                answers.iter().map(|a| a.send).collect(),
+                actions.into_iter().map(|a| a.step).collect(),
+            )
+        })
+    }
+
+    #[test]
+    fn each_status_maps_to_its_appeal_action() {
+        let c = conn();
+        assert_eq!(
+            steps(&c, &event(1, "status", "in_work", None)),
+            Some((vec![], vec![AppealStep::Performer]))
+        );
+        assert_eq!(
+            steps(&c, &event(2, "status", "done", Some("Сделано"))),
+            Some((vec![true], vec![]))
+        );
+        assert_eq!(
+            steps(&c, &event(3, "status", "deferred", Some("Ждём"))),
+            Some((
+                vec![],
+                vec![AppealStep::RollOver {
+                    until: time::macros::date!(2027 - 02 - 01),
+                    comment: "Ждём".into()
+                }]
+            ))
+        );
+        assert_eq!(
+            steps(&c, &event(4, "status", "declined", Some("Дубль"))),
+            Some((
+                vec![],
+                vec![AppealStep::NotRequired {
+                    cause: "Дубль".into()
+                }]
+            ))
+        );
+        assert_eq!(
+            steps(
+                &c,
+                &event(5, "comment", "in_work", Some("Мастер придёт завтра"))
+            ),
+            Some((vec![false], vec![]))
+        );
+        assert_eq!(steps(&c, &event(6, "comment", "in_work", None)), None);
+        assert_eq!(steps(&c, &event(7, "status", "reopened", None)), None);
+        assert_eq!(steps(&c, &event(8, "status", "new", None)), None);
+    }
+
+    #[test]
+    fn closing_after_the_final_answer_sends_nothing_more() {
+        let c = conn();
+        assert_eq!(
+            steps(&c, &event(1, "status", "closed", None)),
+            Some((vec![true], vec![]))
+        );
+        c.execute(
+            "INSERT INTO gis_answers VALUES (1, 1, '0d2f9a3e-1111-4c2b-9a7e-5b1c2d3e4f50', 5, 1, '')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(steps(&c, &event(2, "status", "closed", None)), None);
+    }
 
     #[test]
     fn each_event_has_its_own_transport_guids() {
