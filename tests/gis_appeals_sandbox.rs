@@ -180,8 +180,13 @@ async fn a_refused_answer_shows_in_the_exchange_screen_with_the_reason() {
     .await;
     let id = live.count("SELECT id FROM requests WHERE source = 'gis'");
     // Nothing else is due now: the next send is the answer, and ГИС ЖКХ refuses it.
+    let now = gosdom::store::ts(live.now());
     live.wait_until("a quiet exchange", 30, || async {
         live.count("SELECT COUNT(*) FROM gis_messages WHERE state NOT IN ('done', 'failed')") == 0
+            && live.count(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE kind LIKE 'gis.%' \
+                 AND (state = 'running' OR (state = 'pending' AND run_at <= '{now}'))"
+            )) == 0
     })
     .await;
     live.dev_post("/dev/gis/fault", &[("code", "AUT011003")])
