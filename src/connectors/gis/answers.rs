@@ -152,7 +152,13 @@ fn open_message(
     let message = match content(tx, answer, answerer)? {
         Some((answers, actions)) => {
             let is_final = answers.iter().any(|a| a.send);
-            let id = engine::submit(tx, &Operation::ImportAnswer { answers, actions }, None, now)?;
+            let id = engine::submit_for(
+                tx,
+                Some(answer.organisation_id),
+                &Operation::ImportAnswer { answers, actions },
+                None,
+                now,
+            )?;
             Some((id, is_final))
         }
         None => None,

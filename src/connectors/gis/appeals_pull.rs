@@ -87,8 +87,9 @@ impl PullAppeals {
                 .and_then(parse_date)
                 .unwrap_or(today - Duration::days(FIRST_PULL_DAYS))
                 .min(today);
-            let dated = engine::submit(
+            let dated = engine::submit_for(
                 tx,
+                Some(organisation_id),
                 &Operation::ExportAppeal {
                     from,
                     to: today,
@@ -105,8 +106,9 @@ impl PullAppeals {
             )?;
             let open = open_appeals(tx, organisation_id)?;
             if !open.is_empty() {
-                engine::submit(
+                engine::submit_for(
                     tx,
+                    Some(organisation_id),
                     &Operation::ExportAppealByGuid { appeals: open },
                     Some((CONSUMER, &format!("{organisation_id}:open"))),
                     now,

@@ -156,6 +156,18 @@ pub fn submit(
     consumer: Option<(&str, &str)>,
     now: OffsetDateTime,
 ) -> store::Result<i64> {
+    submit_for(tx, None, operation, consumer, now)
+}
+
+/// [`submit`] on behalf of one УО: its job's payload names the organisation, so the УО's
+/// admin sees the message fail (and can retry it) in the exchange screen.
+pub fn submit_for(
+    tx: &Connection,
+    organisation_id: Option<i64>,
+    operation: &Operation,
+    consumer: Option<(&str, &str)>,
+    now: OffsetDateTime,
+) -> store::Result<i64> {
     let request = serde_json::to_string(operation).unwrap_or_default();
     tx.execute(
         "INSERT INTO gis_messages (operation, direction, request, state, consumer, \
@@ -179,7 +191,10 @@ pub fn submit(
         &NewJob::new(
             JOB_KIND,
             format!("gis.message:{id}"),
-            serde_json::json!({ "message_id": id }),
+            match organisation_id {
+                Some(org) => serde_json::json!({ "message_id": id, "organisation_id": org }),
+                None => serde_json::json!({ "message_id": id }),
+            },
         )
         .max_attempts(30),
         now,
