@@ -487,8 +487,7 @@ fn owner(
         .transpose()?;
     let snils = match row.get("snils") {
         Some(text) => {
-            let digits = normalise_snils(text)
-                .ok_or("`snils` does not have 11 digits")?;
+            let digits = normalise_snils(text).ok_or("`snils` does not have 11 digits")?;
             if !snils_checksum_ok(&digits) {
                 return Err("`snils` has a wrong check number".into());
             }

@@ -156,10 +156,7 @@ pub fn of_house(
     )?;
     let rows = stmt.query_map(params![house.id, from, until], |r| {
         let tariffs: [Option<String>; 3] = [r.get(2)?, r.get(3)?, r.get(4)?];
-        let values: Vec<String> = tariffs
-            .into_iter()
-            .flatten()
-            .collect();
+        let values: Vec<String> = tariffs.into_iter().flatten().collect();
         let status: String = r.get(6)?;
         let rejected = status == "rejected";
         Ok((
@@ -275,7 +272,12 @@ mod tests {
                 };
                 reading("S-1", "2026-11-21", "confirmed", None)?;
                 reading("S-1", "2026-10-21", "confirmed", None)?;
-                reading("S-2", "2026-11-22", "rejected", Some("Прибор учёта не найден (FMT001)"))?;
+                reading(
+                    "S-2",
+                    "2026-11-22",
+                    "rejected",
+                    Some("Прибор учёта не найден (FMT001)"),
+                )?;
                 reading("S-10", "2026-11-20", "replaced", None)?;
                 Ok((houses[0], houses[1]))
             })
@@ -286,14 +288,26 @@ mod tests {
         let seen = of_house(Scope::Organisation(1), &conn, house, period)
             .unwrap()
             .unwrap();
-        let order: Vec<&str> = seen.meters.iter().map(|m| m.premise_number.as_str()).collect();
+        let order: Vec<&str> = seen
+            .meters
+            .iter()
+            .map(|m| m.premise_number.as_str())
+            .collect();
         assert_eq!(order, ["1", "2", "10"], "premises in numeric order");
         let states: Vec<MeterState> = seen.meters.iter().map(|m| m.state).collect();
         assert_eq!(
             states,
-            [MeterState::Submitted, MeterState::Rejected, MeterState::Missing]
+            [
+                MeterState::Submitted,
+                MeterState::Rejected,
+                MeterState::Missing
+            ]
         );
-        assert_eq!(seen.meters[0].readings.len(), 1, "October's value stays out");
+        assert_eq!(
+            seen.meters[0].readings.len(),
+            1,
+            "October's value stays out"
+        );
         assert_eq!(seen.meters[0].readings[0].values, ["10.5", "3"]);
         assert_eq!(
             seen.meters[1].rejected[0].reason.as_deref(),
@@ -309,9 +323,11 @@ mod tests {
             }
         );
 
-        assert!(of_house(Scope::Organisation(1), &conn, other_org_house, period)
-            .unwrap()
-            .is_none());
+        assert!(
+            of_house(Scope::Organisation(1), &conn, other_org_house, period)
+                .unwrap()
+                .is_none()
+        );
         assert!(of_house(Scope::Region, &conn, other_org_house, period)
             .unwrap()
             .is_some());

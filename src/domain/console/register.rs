@@ -16,6 +16,7 @@ pub struct HouseRegister {
     pub id: i64,
     pub address: String,
     pub organisation_id: i64,
+    pub organisation_name: String,
     pub premises: i64,
     /// Premises with at least one owner in the register.
     pub with_owners: i64,
@@ -30,7 +31,7 @@ pub struct HouseRegister {
 /// Register figures of the houses inside `scope`, by address.
 pub fn houses(scope: Scope, conn: &Connection) -> Result<Vec<HouseRegister>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT h.id, h.address, h.organisation_id, \
+        "SELECT h.id, h.address, h.organisation_id, o.name, \
            COUNT(p.id), \
            COUNT(CASE WHEN EXISTS (SELECT 1 FROM owners o WHERE o.premise_id = p.id) \
                  THEN 1 END), \
@@ -39,21 +40,22 @@ pub fn houses(scope: Scope, conn: &Connection) -> Result<Vec<HouseRegister>, Sto
                  WHERE l.premise_id = p.id AND l.status = 'linked') THEN 1 END), \
            COUNT(CASE WHEN EXISTS (SELECT 1 FROM accounts a \
                  WHERE a.premise_id = p.id AND a.removed_at IS NULL) THEN 1 END) \
-         FROM houses h \
+         FROM houses h JOIN organisations o ON o.id = h.organisation_id \
          LEFT JOIN premises p ON p.house_id = h.id AND p.removed_at IS NULL \
          WHERE (?1 IS NULL OR h.organisation_id = ?1) AND h.removed_at IS NULL \
-         GROUP BY h.id ORDER BY h.address, h.id",
+         GROUP BY h.id ORDER BY o.name, h.address, h.id",
     )?;
     let rows = stmt.query_map([scope.organisation()], |r| {
         Ok(HouseRegister {
             id: r.get(0)?,
             address: r.get(1)?,
             organisation_id: r.get(2)?,
-            premises: r.get(3)?,
-            with_owners: r.get(4)?,
-            owners: r.get(5)?,
-            linked: r.get(6)?,
-            with_accounts: r.get(7)?,
+            organisation_name: r.get(3)?,
+            premises: r.get(4)?,
+            with_owners: r.get(5)?,
+            owners: r.get(6)?,
+            linked: r.get(7)?,
+            with_accounts: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -82,7 +84,11 @@ pub struct NewImport {
 }
 
 /// Records an import; returns its id.
-pub fn record(conn: &Connection, import: &NewImport, now: OffsetDateTime) -> Result<i64, StoreError> {
+pub fn record(
+    conn: &Connection,
+    import: &NewImport,
+    now: OffsetDateTime,
+) -> Result<i64, StoreError> {
     let errors = serde_json::to_string(&import.errors).unwrap_or_else(|_| "[]".into());
     conn.execute(
         "INSERT INTO register_imports (organisation_id, kind, actor, file_name, outcome, lines, \

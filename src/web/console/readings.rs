@@ -59,15 +59,10 @@ pub async fn house_readings(
 ) -> ApiResult<Json<HouseReadings>> {
     let period = self::period(app, period)?;
     let house_id = match house_id.map(str::trim).filter(|t| !t.is_empty()) {
-        None => {
-            return Err(ApiError::unprocessable(
-                "house_required",
-                "Выберите дом.",
-            ))
-        }
-        Some(text) => text.parse::<i64>().map_err(|_| {
-            ApiError::unprocessable("invalid_house", "Дом указан неверно.")
-        })?,
+        None => return Err(ApiError::unprocessable("house_required", "Выберите дом.")),
+        Some(text) => text
+            .parse::<i64>()
+            .map_err(|_| ApiError::unprocessable("invalid_house", "Дом указан неверно."))?,
     };
     let scope = staff.scope();
     let found = app
@@ -135,10 +130,11 @@ pub async fn export_csv(
         .call(move |conn| {
             let mut body = BOM.to_vec();
             // Writing to memory fails only through the store.
-            let rows = export_period(conn, period, organisation, &mut body).map_err(|e| match e {
-                ExportCsvError::Store(e) => e,
-                ExportCsvError::Csv(e) => StoreError::Io(std::io::Error::other(e)),
-            })?;
+            let rows =
+                export_period(conn, period, organisation, &mut body).map_err(|e| match e {
+                    ExportCsvError::Store(e) => e,
+                    ExportCsvError::Csv(e) => StoreError::Io(std::io::Error::other(e)),
+                })?;
             Ok((body, rows))
         })
         .await?;
@@ -147,7 +143,14 @@ pub async fn export_csv(
     app.store
         .write(move |tx| {
             let detail = json!({ "organisation_id": organisation, "rows": rows });
-            audit::record(tx, &actor, "readings.export", &format!("period:{period}"), detail, now)
+            audit::record(
+                tx,
+                &actor,
+                "readings.export",
+                &format!("period:{period}"),
+                detail,
+                now,
+            )
         })
         .await?;
     tracing::info!(staff = staff.member.id, rows, "console: readings exported");

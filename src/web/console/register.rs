@@ -66,10 +66,7 @@ fn data_lines(text: &str) -> usize {
 /// Keeps a file name printable and short; it is only shown back.
 fn clean_name(name: Option<&str>) -> String {
     let name = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    name.chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect()
+    name.chars().filter(|c| !c.is_control()).take(120).collect()
 }
 
 /// `POST /register/imports?kind=owners&file_name=owners.csv` with the CSV as the body.
@@ -151,7 +148,10 @@ pub async fn import_register(
                 .collect();
         }
         Err(ImportError::Header(reason)) => {
-            let reason = reason.strip_prefix("line 1: ").unwrap_or(&reason).to_string();
+            let reason = reason
+                .strip_prefix("line 1: ")
+                .unwrap_or(&reason)
+                .to_string();
             import.errors = vec![LineError { line: 1, reason }];
         }
         Err(ImportError::Read(e)) => return Err(ApiError::internal(e)),
