@@ -31,7 +31,7 @@ fn ready(root: &Path) -> Result<(), String> {
 }
 
 #[test]
-fn the_mini_app_signs_in_and_shows_my_properties() {
+fn the_mini_app_signs_in_shows_my_properties_takes_readings_and_requests() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if let Err(missing) = ready(root) {
         // Never a silent pass: scripts/test installs what this needs.
@@ -51,6 +51,8 @@ fn the_mini_app_signs_in_and_shows_my_properties() {
             .args(["--port", &port.to_string(), "--address", "127.0.0.1"])
             .current_dir(root)
             .env("GOSDOM_LOG__LEVEL", "warn")
+            // Readings are taken whatever today's date is.
+            .env("GOSDOM_READINGS__ANY_DAY", "true")
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),

@@ -147,7 +147,7 @@ async function render(root, params) {
   }
   const form = el('form', { novalidate: true });
   for (const [resource, meters] of groups) {
-    form.append(el('h2', {}, RESOURCES[resource] || resource), meters.map((m) => meterCard(m, fields)));
+    form.append(el('h2', {}, RESOURCES[resource] || resource), ...meters.map((m) => meterCard(m, fields)));
   }
   const status = el('p', { class: 'notice', role: 'status', hidden: true });
   const submit = el('button', { type: 'submit', class: 'button' }, 'Передать показания');
