@@ -87,7 +87,16 @@ fn staff_sign_in_and_work_the_console_in_a_browser() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .unwrap();
-    add_user(&server, "dispatcher", &["--role", "operator", "--organisation", &organisation.to_string()]);
+    add_user(
+        &server,
+        "dispatcher",
+        &[
+            "--role",
+            "operator",
+            "--organisation",
+            &organisation.to_string(),
+        ],
+    );
     db.execute(
         "INSERT INTO requests (organisation_id, number, premise_id, house_id, category, place, \
          kind, text, emergency, deadline_at, status, source, created_at, updated_at) \
@@ -146,7 +155,11 @@ fn staff_sign_in_and_work_the_console_in_a_browser() {
 
     // The dispatcher took the request from new to done, with the comment on record.
     let status: String = db
-        .query_row("SELECT status FROM requests WHERE id = ?1", [request], |r| r.get(0))
+        .query_row(
+            "SELECT status FROM requests WHERE id = ?1",
+            [request],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(status, "done");
     let comment: i64 = db

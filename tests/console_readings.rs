@@ -120,7 +120,7 @@ impl Console {
             .client
             .post(format!("/api/console/v1/register/imports?{query}"))
             .header(ContentType::new("text", "csv"))
-            .body(csv.to_string());
+            .body(csv);
         if let Some(token) = csrf {
             req = req.header(Header::new("X-CSRF-Token", token.to_string()));
         }
@@ -176,7 +176,7 @@ fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error shape>")
 }
 
-fn meter_line<'a>(body: &'a Value, id: i64) -> &'a Value {
+fn meter_line(body: &Value, id: i64) -> &Value {
     body["meters"]
         .as_array()
         .unwrap()
