@@ -273,6 +273,10 @@ async fn a_bad_period_or_house_is_a_russian_4xx_and_another_organisations_house_
         .get("/api/console/v1/readings/export?period=2026-11")
         .await;
     assert_eq!(status, Status::Unauthorized);
+    let (status, _) = c.get("/api/console/v1/register").await;
+    assert_eq!(status, Status::Unauthorized);
+    let (status, _) = c.upload(None, "kind=owners", "x").await;
+    assert_eq!(status, Status::Unauthorized);
 
     c.sign_in("dispatcher").await;
     let house = c.house_a;

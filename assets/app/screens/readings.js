@@ -146,7 +146,11 @@ async function render(root, params) {
     groups.get(meter.resource).push(meter);
   }
   const form = el('form', { novalidate: true });
-  for (const [resource, meters] of groups) {
+  // Water first, then electricity, gas and heat, as on a paper receipt.
+  const order = Object.keys(RESOURCES);
+  const rank = (resource) => (order.includes(resource) ? order.indexOf(resource) : order.length);
+  const sorted = [...groups].sort(([a], [b]) => rank(a) - rank(b));
+  for (const [resource, meters] of sorted) {
     form.append(el('h2', {}, RESOURCES[resource] || resource), ...meters.map((m) => meterCard(m, fields)));
   }
   const status = el('p', { class: 'notice', role: 'status', hidden: true });
