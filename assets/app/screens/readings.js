@@ -80,7 +80,7 @@ function meterCard(meter, fields) {
   }
   const result = el('p', { class: 'notice', role: 'status', hidden: true });
   card.append(result);
-  fields.set(meter.id, { meter, inputs, result });
+  fields.set(meter.id, { meter, inputs, result, unit });
   return card;
 }
 
@@ -100,7 +100,7 @@ function showResult(entry, outcome) {
     result.className = 'notice';
     result.textContent = outcome.duplicate
       ? 'Эти показания уже были переданы.'
-      : `Принято: ${outcome.values.map(decimal).join(' / ')} на ${date(outcome.taken_on)}.`
+      : `Принято: ${outcome.values.map(decimal).join(' / ')} ${entry.unit} на ${date(outcome.taken_on)}.`
         + (outcome.notice ? ` ${outcome.notice.message}.` : '');
     inputs.forEach(({ input }) => { input.disabled = true; });
     return;
