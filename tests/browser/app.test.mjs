@@ -9,11 +9,29 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { chromium, request } from 'playwright-core';
 
 const base = process.env.GOSDOM_URL;
 const launch = process.env.GOSDOM_LAUNCH;
 const shots = process.env.BROWSER_SCREENSHOTS;
+const staffLogin = process.env.STAFF_LOGIN;
+const staffPassword = process.env.STAFF_PASSWORD;
+
+// The УО's side through the console API: the request goes in work, then done.
+async function staffFinishes(requestId, comment) {
+  const staff = await request.newContext({ baseURL: base });
+  try {
+    const session = await staff.post('/api/console/v1/session', { data: { login: staffLogin, password: staffPassword } });
+    assert.equal(session.status(), 200, await session.text());
+    const headers = { 'X-CSRF-Token': (await session.json()).csrf_token };
+    for (const body of [{ status: 'in_work' }, { status: 'done', reason: comment }]) {
+      const res = await staff.post(`/api/console/v1/requests/${requestId}/status`, { data: body, headers });
+      assert.equal(res.status(), 200, await res.text());
+    }
+  } finally {
+    await staff.dispose();
+  }
+}
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -145,7 +163,7 @@ test('«Показания»: a comma is accepted, the confirmation says what wa
   }
 });
 
-test('«Заявки»: a new request through the category search shows in the list with status and deadline; its card has the timeline', async () => {
+test('«Заявки»: a new request through the category search shows in the list with status and deadline; its card has the timeline; done, it is rated and reopened', async () => {
   const { browser, page, errors } = await open({ width: 390, height: 844 }, 'light');
   try {
     await signInAsAnna(page);
@@ -182,11 +200,26 @@ test('«Заявки»: a new request through the category search shows in the l
     assert.match(itemText, /Принята/);
     if (shots) await page.screenshot({ path: `${shots}/requests.png`, fullPage: true });
 
+    const requestId = await item.getAttribute('data-request-id');
     await item.click();
     await page.getByRole('heading', { name: 'Ход заявки' }).waitFor({ timeout: 15000 });
     const timeline = page.locator('ol.timeline li');
     assert.ok(await timeline.count() >= 1, 'the timeline has the filing');
     assert.match(await page.locator('ol.timeline').innerText(), /Вы|Система/);
+
+    // The УО finishes it: the card shows the answer, a rating and a way to reopen.
+    await staffFinishes(requestId, 'Прочистили фильтр, напор восстановлен');
+    await page.getByRole('button', { name: 'Назад' }).click();
+    await item.click();
+    await page.locator('ol.timeline').getByText('Прочистили фильтр, напор восстановлен').waitFor({ timeout: 15000 });
+    await page.getByText('Выполнена').first().waitFor();
+    await page.getByRole('button', { name: 'Оценка 5' }).click();
+    await page.getByRole('button', { name: 'Оценка 5' }).waitFor({ state: 'detached', timeout: 15000 });
+    await page.locator('#reopen-reason').fill('Напор снова слабый');
+    await page.getByRole('button', { name: 'Вернуть в работу' }).click();
+    await page.locator('ol.timeline').getByText('Напор снова слабый').waitFor({ timeout: 15000 });
+    await page.getByText('Возобновлена').first().waitFor();
+    if (shots) await page.screenshot({ path: `${shots}/request-reopened.png`, fullPage: true });
     await page.getByRole('button', { name: 'Выйти' }).click();
     await page.getByText('Вы вышли').waitFor({ timeout: 15000 });
     assert.deepEqual(errors.filter((e) => !e.includes('403')), []);
