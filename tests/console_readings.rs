@@ -560,3 +560,51 @@ async fn admins_see_register_figures_and_import_a_csv_all_or_nothing_with_line_n
     assert_eq!(body["imports"].as_array().unwrap().len(), 0);
     assert_eq!(body["houses"].as_array().unwrap().len(), 1);
 }
+
+#[rocket::async_test]
+async fn imports_made_with_gosdom_import_are_listed_too() {
+    let c = console().await;
+    c.add_user("regional", Role::Admin, None);
+    c.add_user("admin.a", Role::Admin, Some(c.org_a));
+    let file = c._dir.path().join("owners.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "house_fias_guid,premise_number,full_name,birth_date\n{},1,Без Даты,\n",
+            house_fias(0).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gosdom"))
+        .arg("--data-dir")
+        .arg(c._dir.path())
+        .args(["import", "owners"])
+        .arg(&file)
+        .env("GOSDOM_LOG__LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the row has no birth date or СНИЛС");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2:"));
+
+    c.sign_in("regional").await;
+    let (_, body) = c.get("/api/console/v1/register").await;
+    let imports = body["imports"].as_array().unwrap();
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0]["file_name"], "owners.csv");
+    assert_eq!(imports[0]["outcome"], "failed");
+    assert_eq!(imports[0]["errors"][0]["line"], 2);
+
+    // Limited to no УО: a УО's admin sees it only where the appliance serves that УО alone.
+    c.sign_in("admin.a").await;
+    let (_, body) = c.get("/api/console/v1/register").await;
+    assert_eq!(body["imports"].as_array().unwrap().len(), 0);
+    c.store
+        .write_blocking(|tx| {
+            tx.execute("DELETE FROM houses WHERE id = ?1", [c.house_b])?;
+            tx.execute("DELETE FROM organisations WHERE id = ?1", [c.org_b])?;
+            Ok(())
+        })
+        .unwrap();
+    let (_, body) = c.get("/api/console/v1/register").await;
+    assert_eq!(body["imports"].as_array().unwrap().len(), 1);
+}

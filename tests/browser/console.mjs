@@ -55,7 +55,7 @@ try {
 
   await nav.getByRole('link', { name: 'Реестр собственников' }).click();
   await page.getByRole('cell', { name: /ул\. Баумана/ }).waitFor();
-  await page.getByText('Загрузок через консоль ещё не было.').waitFor();
+  await page.getByText('Загрузок ещё не было.').waitFor();
   const badFile = 'house_fias_guid,premise_number,full_name,birth_date,snils,share\n00000000-0000-0000-0000-000000000000,1,Тест Тестов,1980-01-01,,1\n';
   await page.locator('input[type="file"]').setInputFiles({ name: 'owners.csv', mimeType: 'text/csv', buffer: Buffer.from(badFile) });
   await page.getByRole('button', { name: 'Загрузить' }).click();

@@ -84,7 +84,7 @@ function importRow(imp) {
 }
 
 function importsTable(imports) {
-  if (imports.length === 0) return h('p', { class: 'empty card' }, 'Загрузок через консоль ещё не было.');
+  if (imports.length === 0) return h('p', { class: 'empty card' }, 'Загрузок ещё не было.');
   return h(
     'div',
     { class: 'table-wrap card' },

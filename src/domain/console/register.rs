@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{stamp, Scope};
-use crate::store::StoreError;
+use crate::connectors::registry::import::{ImportError, Kind, Report};
+use crate::store::{Store, StoreError};
 
 /// One house's register figures.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -83,6 +84,80 @@ pub struct NewImport {
     pub errors: Vec<LineError>,
 }
 
+impl NewImport {
+    /// The record of an import's `outcome`; `None` for a failure that is not about the
+    /// file (reading it, the database), which is not recorded.
+    pub fn from_outcome(
+        organisation_id: Option<i64>,
+        kind: Kind,
+        actor: String,
+        file_name: &str,
+        text: &str,
+        outcome: &Result<Report, ImportError>,
+    ) -> Option<NewImport> {
+        let mut import = NewImport {
+            organisation_id,
+            kind: kind_name(kind),
+            actor,
+            file_name: clean_name(file_name),
+            done: false,
+            lines: data_lines(text),
+            created: 0,
+            updated: 0,
+            errors: Vec::new(),
+        };
+        match outcome {
+            Ok(report) => {
+                import.done = true;
+                import.created = report.created;
+                import.updated = report.updated;
+            }
+            Err(ImportError::Rows(rows)) => {
+                import.errors = rows
+                    .iter()
+                    .map(|r| LineError {
+                        line: r.line,
+                        reason: r.reason.clone(),
+                    })
+                    .collect();
+            }
+            Err(ImportError::Header(reason)) => {
+                let reason = reason
+                    .strip_prefix("line 1: ")
+                    .unwrap_or(reason)
+                    .to_string();
+                import.errors = vec![LineError { line: 1, reason }];
+            }
+            Err(ImportError::Read(_) | ImportError::Store(_)) => return None,
+        }
+        Some(import)
+    }
+}
+
+/// How imports name a kind of file.
+pub fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Houses => "houses",
+        Kind::Accounts => "accounts",
+        Kind::Owners => "owners",
+        Kind::Meters => "meters",
+    }
+}
+
+/// Data lines of a CSV text: non-empty lines after the header.
+fn data_lines(text: &str) -> usize {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().trim_matches([',', ';']).is_empty())
+        .count()
+}
+
+/// A file name without its directories, printable and short; it is only shown back.
+fn clean_name(name: &str) -> String {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or("");
+    name.chars().filter(|c| !c.is_control()).take(120).collect()
+}
+
 /// Records an import; returns its id.
 pub fn record(
     conn: &Connection,
@@ -125,11 +200,13 @@ pub struct ImportRow {
 }
 
 /// The latest `limit` imports inside `scope`, newest first. A УО's admin sees the imports
-/// limited to the УО; a regional admin sees all.
+/// limited to the УО, and those of `gosdom import` (limited to none) when the appliance
+/// serves that УО alone; a regional admin sees all.
 pub fn imports(scope: Scope, conn: &Connection, limit: u32) -> Result<Vec<ImportRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, created_at, kind, file_name, outcome, lines, created, updated, errors \
-         FROM register_imports WHERE (?1 IS NULL OR organisation_id = ?1) \
+         FROM register_imports WHERE ?1 IS NULL OR organisation_id = ?1 \
+           OR (organisation_id IS NULL AND (SELECT COUNT(*) FROM organisations) = 1) \
          ORDER BY id DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![scope.organisation(), limit], |r| {
@@ -147,4 +224,35 @@ pub fn imports(scope: Scope, conn: &Connection, limit: u32) -> Result<Vec<Import
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Records a `gosdom import` in the console's list (limited to no УО, by `cli`) and hands
+/// the outcome back; a failure to record it is logged, never fatal to the import.
+pub fn record_cli(
+    store: &Store,
+    kind: Kind,
+    file_name: &str,
+    text: &str,
+    outcome: Result<Report, ImportError>,
+    now: OffsetDateTime,
+) -> Result<Report, ImportError> {
+    let Some(import) = NewImport::from_outcome(None, kind, "cli".into(), file_name, text, &outcome)
+    else {
+        return outcome;
+    };
+    let recorded = store.write_blocking(|tx| {
+        let id = record(tx, &import, now)?;
+        let detail = serde_json::json!({
+            "kind": import.kind,
+            "done": import.done,
+            "lines": import.lines,
+            "errors": import.errors.len(),
+        });
+        let object = format!("register_import:{id}");
+        super::audit::record(tx, "cli", "register.import", &object, detail, now)
+    });
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "the import was not added to the console's list");
+    }
+    outcome
 }

@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use super::guard::Admin;
 use crate::app::App;
-use crate::connectors::registry::import::{import_text_for, ImportError, Kind};
+use crate::connectors::registry::import::{import_text_for, Kind};
 use crate::domain::console::audit;
-use crate::domain::console::register::{self, LineError, NewImport};
+use crate::domain::console::register::{self, NewImport};
 use crate::web::error::{ApiError, ApiResult};
 
 /// The routes of this file, to mount at [`super::API_BASE`].
@@ -45,28 +45,14 @@ pub async fn register_state(app: &State<App>, admin: Admin) -> ApiResult<Json<Va
     Ok(Json(json!({ "houses": houses, "imports": imports })))
 }
 
-fn kind_of(text: &str) -> Option<(Kind, &'static str)> {
+fn kind_of(text: &str) -> Option<Kind> {
     match text {
-        "houses" => Some((Kind::Houses, "houses")),
-        "accounts" => Some((Kind::Accounts, "accounts")),
-        "owners" => Some((Kind::Owners, "owners")),
-        "meters" => Some((Kind::Meters, "meters")),
+        "houses" => Some(Kind::Houses),
+        "accounts" => Some(Kind::Accounts),
+        "owners" => Some(Kind::Owners),
+        "meters" => Some(Kind::Meters),
         _ => None,
     }
-}
-
-/// Data lines of a CSV text: non-empty lines after the header.
-fn data_lines(text: &str) -> usize {
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().trim_matches([',', ';']).is_empty())
-        .count()
-}
-
-/// Keeps a file name printable and short; it is only shown back.
-fn clean_name(name: Option<&str>) -> String {
-    let name = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    name.chars().filter(|c| !c.is_control()).take(120).collect()
 }
 
 /// `POST /register/imports?kind=owners&file_name=owners.csv` with the CSV as the body.
@@ -80,7 +66,7 @@ pub async fn import_register(
     file_name: Option<&str>,
     body: Data<'_>,
 ) -> ApiResult<(Status, Json<Value>)> {
-    let Some((kind, kind_name)) = kind.and_then(kind_of) else {
+    let Some(kind) = kind.and_then(kind_of) else {
         return Err(ApiError::unprocessable(
             "invalid_kind",
             "Выберите, что загружается: дома, лицевые счета, собственники или счётчики.",
@@ -115,48 +101,25 @@ pub async fn import_register(
         app.config.registry.snils_key.clone(),
         app.now(),
     );
-    let lines = data_lines(&text);
-    let outcome = tokio::task::spawn_blocking(move || {
-        import_text_for(&store, kind, &text, &key, now, organisation)
+    let (text, outcome) = tokio::task::spawn_blocking(move || {
+        let outcome = import_text_for(&store, kind, &text, &key, now, organisation);
+        (text, outcome)
     })
     .await
     .map_err(ApiError::internal)?;
-    let mut import = NewImport {
-        organisation_id: organisation,
-        kind: kind_name,
-        actor: admin.0.actor(),
-        file_name: clean_name(file_name),
-        done: false,
-        lines,
-        created: 0,
-        updated: 0,
-        errors: Vec::new(),
-    };
-    match outcome {
-        Ok(report) => {
-            import.done = true;
-            import.created = report.created;
-            import.updated = report.updated;
-        }
-        Err(ImportError::Rows(rows)) => {
-            import.errors = rows
-                .into_iter()
-                .map(|r| LineError {
-                    line: r.line,
-                    reason: r.reason,
-                })
-                .collect();
-        }
-        Err(ImportError::Header(reason)) => {
-            let reason = reason
-                .strip_prefix("line 1: ")
-                .unwrap_or(&reason)
-                .to_string();
-            import.errors = vec![LineError { line: 1, reason }];
-        }
-        Err(ImportError::Read(e)) => return Err(ApiError::internal(e)),
-        Err(ImportError::Store(e)) => return Err(ApiError::internal(e)),
-    }
+    let import = NewImport::from_outcome(
+        organisation,
+        kind,
+        admin.0.actor(),
+        file_name.unwrap_or(""),
+        &text,
+        &outcome,
+    )
+    .ok_or_else(|| match outcome {
+        Err(e) => ApiError::internal(e),
+        Ok(_) => ApiError::internal("an import without a record"),
+    })?;
+    let (kind_name, lines) = (import.kind, import.lines);
 
     let recorded = import.clone();
     let id = app
