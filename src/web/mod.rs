@@ -108,6 +108,8 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     rocket
         .mount(console::API_BASE, console::api_routes())
         .mount(console::API_BASE, console::requests::routes())
+        .mount(console::API_BASE, console::readings::routes())
+        .mount(console::API_BASE, console::register::routes())
         .mount("/", console::ui_routes())
         .register(console::API_BASE, console::catchers())
         .manage(app)

@@ -11,6 +11,8 @@ const ACTIONS = {
   'user.disable': 'учётная запись отключена',
   'user.password': 'сменён пароль',
   'outbox.retry': 'повтор задания обмена',
+  'readings.export': 'выгрузка показаний',
+  'register.import': 'загрузка реестра',
 };
 
 async function auditLog() {
