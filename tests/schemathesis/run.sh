@@ -1,0 +1,39 @@
+#!/bin/sh
+# Runs schemathesis against a running gosdom: run.sh <base-url> <bearer-token> [extra st args]
+# Installs schemathesis into a virtualenv under target/ when it is missing.
+# GOSDOM_SCHEMATHESIS_EXAMPLES sets the cases per operation (default 25).
+set -eu
+
+base=$1
+token=$2
+shift 2
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv=${GOSDOM_SCHEMATHESIS_VENV:-$root/target/schemathesis-venv}
+version=4.32.5
+
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version"; then
+    echo "installing schemathesis $version into $venv" >&2
+    python3 -m venv "$venv" || {
+        echo "cannot create a virtualenv: install the Debian package python3-venv" >&2
+        exit 3
+    }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version" || {
+        echo "cannot install schemathesis from PyPI" >&2
+        exit 3
+    }
+fi
+
+report=${GOSDOM_SCHEMATHESIS_REPORT:-$root/target/schemathesis-report}
+exec "$venv/bin/st" run "$base/api/v1/openapi.json" \
+    --url "$base" \
+    --header "Authorization: Bearer $token" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance \
+    --max-examples "${GOSDOM_SCHEMATHESIS_EXAMPLES:-25}" \
+    --phases examples,coverage,fuzzing \
+    --workers 2 \
+    --seed "${GOSDOM_SCHEMATHESIS_SEED:-1}" \
+    --generation-database none \
+    --no-color \
+    --report-dir "$report" \
+    "$@"
