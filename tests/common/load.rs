@@ -51,8 +51,15 @@ pub struct Load {
 }
 
 impl Load {
-    /// Starts the load on `base` with a signed-in resident's `token`.
+    /// Starts the load on `base` with a signed-in resident's `token`, updates as fast as
+    /// the server takes them.
     pub fn start(base: &str, token: &str) -> Load {
+        Self::paced(base, token, None)
+    }
+
+    /// The same with at most `updates_per_second` webhook updates (readings and requests
+    /// stay unpaced).
+    pub fn paced(base: &str, token: &str, updates_per_second: Option<u32>) -> Load {
         let acked = Arc::new(Acked::default());
         let stop = Arc::new(AtomicBool::new(false));
         let next_user = Arc::new(AtomicI64::new(FIRST_USER));
@@ -61,7 +68,7 @@ impl Load {
         {
             let (base, acked, stop) = (base.to_string(), acked.clone(), stop.clone());
             threads.push(std::thread::spawn(move || {
-                webhook_load(&base, &acked, &stop, &next_user)
+                webhook_load(&base, &acked, &stop, &next_user, updates_per_second)
             }));
         }
         {
@@ -137,10 +144,26 @@ fn meters_of_first_premise(base: &str, token: &str) -> (i64, Vec<(i64, usize, i6
     (premise, meters)
 }
 
-fn webhook_load(base: &str, acked: &Acked, stop: &AtomicBool, next_user: &AtomicI64) {
+fn webhook_load(
+    base: &str,
+    acked: &Acked,
+    stop: &AtomicBool,
+    next_user: &AtomicI64,
+    per_second: Option<u32>,
+) {
     let http = agent(Duration::from_secs(10));
     let url = format!("{base}/bot/webhook");
+    let started = std::time::Instant::now();
+    let mut sent = 0u32;
     while !stop.load(Ordering::SeqCst) {
+        // Pacing of the generated load, not a wait for the server.
+        if let Some(rate) = per_second {
+            let due = started + Duration::from_secs_f64(f64::from(sent) / f64::from(rate.max(1)));
+            if let Some(early) = due.checked_duration_since(std::time::Instant::now()) {
+                std::thread::sleep(early);
+            }
+            sent += 1;
+        }
         let user = next_user.fetch_add(1, Ordering::SeqCst);
         let update = json!({
             "update_type": "bot_started",
