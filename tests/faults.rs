@@ -180,3 +180,187 @@ fn a_faulty_max_loses_nothing_sends_nothing_twice_and_memory_stays_bounded() {
     );
     assert!(peak / 1024 < limit_mib, "RSS peaked at {} MiB", peak / 1024);
 }
+
+/// What a faulty ГИС ЖКХ does with the n-th call of an action before it answers properly.
+fn gis_fault(n: usize) -> Option<(&'static str, Act)> {
+    let xml = |status: u16, body: &str| Act::Reply {
+        status,
+        headers: vec![("Content-Type".into(), "text/xml; charset=utf-8".into())],
+        body: body.into(),
+    };
+    Some(match n {
+        0 => ("closed", Act::Close),
+        1 => ("not http", Act::Garbage),
+        2 => ("stall", Act::Stall(Duration::from_secs(3))),
+        3 => (
+            "500 fault",
+            xml(500, &gosdom::sandbox::gis_xml::fault("INT000000", "Внутренняя ошибка")),
+        ),
+        4 => ("502", xml(502, "<html>Bad Gateway</html>")),
+        5 => (
+            "429",
+            Act::Reply {
+                status: 429,
+                headers: vec![("Retry-After".into(), "1".into())],
+                body: String::new(),
+            },
+        ),
+        6 => ("200 garbage", xml(200, "<soap:Envelope><soap:Body><<<")),
+        7 => ("200 truncated", xml(200, "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"x\"><soap:Bo")),
+        _ => return None,
+    })
+}
+
+#[test]
+fn a_faulty_gis_loses_no_readings_and_sends_each_import_as_one_message() {
+    use gosdom::clock::{SharedClock, SystemClock};
+    use gosdom::connectors::gis::readings::GisReadings;
+    use gosdom::connectors::gis::{Client, ClientConfig, Service};
+    use gosdom::domain::readings::{ExportBatch, ExportError, ExportItem, ReadingsExport};
+    use gosdom::sandbox::gis_xml::{self, Item};
+
+    #[derive(Default)]
+    struct Seen {
+        calls: HashMap<String, usize>,
+        import_guids: Vec<String>,
+        after_ack: usize,
+        acked: bool,
+        faults: HashMap<&'static str, u32>,
+    }
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let items: Vec<ExportItem> = (0..4)
+        .map(|i| ExportItem {
+            reading_id: i,
+            transport_guid: uuid::Uuid::new_v4().to_string(),
+            meter_root_guid: uuid::Uuid::new_v4().to_string(),
+            resource: "electricity".into(),
+            fias_house_guid: None,
+            values: vec![format!("{}", 100 + i)],
+            taken_on: time::macros::date!(2026 - 12 - 21),
+        })
+        .collect();
+    let transports: Vec<String> = items.iter().map(|i| i.transport_guid.clone()).collect();
+    let gis = {
+        let seen = seen.clone();
+        FaultServer::start(move |req| {
+            let action = req
+                .header("SOAPAction")
+                .unwrap_or_default()
+                .trim_matches('"')
+                .trim_start_matches("urn:")
+                .to_string();
+            let mut seen = seen.lock().unwrap();
+            let n = {
+                let c = seen.calls.entry(action.clone()).or_insert(0);
+                *c += 1;
+                *c - 1
+            };
+            let body = req.text();
+            if action == "importMeteringDeviceValues" {
+                let doc = gosdom::connectors::gis::xml::parse(body.as_bytes()).unwrap();
+                let guid = doc.find("MessageGUID").unwrap().text.clone();
+                seen.import_guids.push(guid);
+                if seen.acked {
+                    seen.after_ack += 1;
+                }
+            }
+            if let Some((kind, act)) = gis_fault(n) {
+                *seen.faults.entry(kind).or_insert(0) += 1;
+                return act;
+            }
+            let xml = |body: String| Act::Reply {
+                status: 200,
+                headers: vec![("Content-Type".into(), "text/xml; charset=utf-8".into())],
+                body,
+            };
+            match action.as_str() {
+                "importMeteringDeviceValues" => {
+                    seen.acked = true;
+                    let guid = seen.import_guids.last().unwrap().clone();
+                    xml(gis_xml::ack("11111111-1111-4111-8111-111111111111", &guid))
+                }
+                "getState" => {
+                    let results: Vec<Item<'_>> = transports
+                        .iter()
+                        .map(|t| Item::Ok {
+                            transport: t,
+                            guid: "22222222-2222-4222-8222-222222222222",
+                        })
+                        .collect();
+                    let state = if n == 8 { 1 } else { 3 };
+                    xml(gis_xml::state(
+                        Service::DeviceMetering,
+                        "11111111-1111-4111-8111-111111111111",
+                        state,
+                        &gis_xml::import_results(&results),
+                    ))
+                }
+                _ => Act::json(404, "{}"),
+            }
+        })
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = gosdom::store::Store::open(&gosdom::store::Options {
+        data_dir: dir.path().to_path_buf(),
+        synchronous: gosdom::config::Synchronous::Normal,
+        pool_size: 2,
+    })
+    .unwrap();
+    let client = Client::new(
+        ClientConfig {
+            base_url: gis.url.clone(),
+            org_ppa_guid: "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e".into(),
+            operator_signature: false,
+            timeout: Duration::from_secs(1),
+        },
+        None,
+    );
+    let clock: SharedClock = Arc::new(SystemClock);
+    let export = GisReadings::new(client, store, clock);
+    let batch = ExportBatch {
+        organisation_id: 1,
+        org_ppa_guid: None,
+        message_guid: uuid::Uuid::new_v4().to_string(),
+        items,
+    };
+
+    // The delivery job repeats a call that failed with Retry; a Fatal would give the
+    // batch up, and its readings would never reach ГИС ЖКХ.
+    let mut ack = None;
+    for attempt in 0..20 {
+        match export.submit(&batch) {
+            Ok(a) => {
+                ack = Some(a);
+                break;
+            }
+            Err(ExportError::Retry(_)) => {}
+            Err(ExportError::Fatal(e)) => panic!("import given up at attempt {attempt}: {e}"),
+        }
+    }
+    let ack = ack.expect("acknowledged in the end");
+    let mut results = None;
+    for attempt in 0..20 {
+        match export.poll(&batch, &ack) {
+            Ok(Some(r)) => {
+                results = Some(r);
+                break;
+            }
+            Ok(None) | Err(ExportError::Retry(_)) => {}
+            Err(ExportError::Fatal(e)) => panic!("result given up at attempt {attempt}: {e}"),
+        }
+    }
+    let results = results.expect("results in the end");
+    assert_eq!(results.len(), 4);
+    assert!(results.iter().all(|r| r.error.is_none()));
+
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.import_guids.iter().all(|g| *g == batch.message_guid),
+        "every try is the same message (ГИС ЖКХ answers a repeated MessageGUID with the same \
+         ack): {:?}",
+        seen.import_guids
+    );
+    assert_eq!(seen.after_ack, 0, "an acknowledged import was sent again");
+    assert_eq!(seen.faults.len(), 8, "{:?}", seen.faults);
+}
