@@ -9,20 +9,7 @@ token=$2
 shift 2
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-venv=${GOSDOM_SCHEMATHESIS_VENV:-$root/target/schemathesis-venv}
-version=4.32.5
-
-if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version"; then
-    echo "installing schemathesis $version into $venv" >&2
-    python3 -m venv "$venv" || {
-        echo "cannot create a virtualenv: install the Debian package python3-venv" >&2
-        exit 3
-    }
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version" || {
-        echo "cannot install schemathesis from PyPI" >&2
-        exit 3
-    }
-fi
+venv=$(sh "$root/tests/schemathesis/install.sh") || exit 3
 
 report=${GOSDOM_SCHEMATHESIS_REPORT:-$root/target/schemathesis-report}
 exec "$venv/bin/st" run "$base/api/v1/openapi.json" \
