@@ -46,7 +46,11 @@ fn acknowledged_writes_survive_kill_9_and_the_outbox_delivers_each_once() {
         let progressed = wait_until(Duration::from_secs(30), || {
             started.elapsed() >= moment && load.totals() != before
         });
-        assert!(progressed, "no progress before kill {kill}: {}", server.log());
+        assert!(
+            progressed,
+            "no progress before kill {kill}: {}",
+            server.log()
+        );
         server.kill9();
 
         // Everything acknowledged so far is on disk.
@@ -75,7 +79,11 @@ fn acknowledged_writes_survive_kill_9_and_the_outbox_delivers_each_once() {
     });
     let counts = load::messages_per_user(&max);
     let missing: Vec<_> = users.iter().filter(|u| !counts.contains_key(u)).collect();
-    assert!(delivered, "{} welcome messages never sent: {missing:?}", missing.len());
+    assert!(
+        delivered,
+        "{} welcome messages never sent: {missing:?}",
+        missing.len()
+    );
     let twice: Vec<_> = counts
         .iter()
         .filter(|(u, n)| **n > 2 || (**n == 2 && !in_doubt.contains(u)))
@@ -105,12 +113,16 @@ fn acknowledged_writes_survive_kill_9_and_the_outbox_delivers_each_once() {
         kills(),
         users.len(),
         acked.failed.load(std::sync::atomic::Ordering::SeqCst),
-        acked.server_errors.load(std::sync::atomic::Ordering::SeqCst),
+        acked
+            .server_errors
+            .load(std::sync::atomic::Ordering::SeqCst),
         in_doubt.len(),
         counts.values().filter(|n| **n > 1).count(),
     );
     assert_eq!(
-        acked.server_errors.load(std::sync::atomic::Ordering::SeqCst),
+        acked
+            .server_errors
+            .load(std::sync::atomic::Ordering::SeqCst),
         0,
         "the server answered 5xx"
     );

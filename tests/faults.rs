@@ -65,7 +65,10 @@ fn faulty_max(ledger: Arc<Mutex<Ledger>>) -> impl Fn(&Req) -> Act + Send + Sync 
                 _ => Act::json(200, r#"{"success": true}"#),
             };
         }
-        let user: i64 = req.query("user_id").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let user: i64 = req
+            .query("user_id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut ledger = ledger.lock().unwrap();
         let attempt = {
             let n = ledger.attempts.entry(user).or_insert(0);
@@ -78,7 +81,10 @@ fn faulty_max(ledger: Arc<Mutex<Ledger>>) -> impl Fn(&Req) -> Act + Send + Sync 
             match user % 8 {
                 0 => ("closed", Act::Close),
                 1 => ("not http", Act::Garbage),
-                2 => ("500", Act::json(500, r#"{"code":"internal","message":"oops"}"#)),
+                2 => (
+                    "500",
+                    Act::json(500, r#"{"code":"internal","message":"oops"}"#),
+                ),
                 3 => ("503 empty", Act::json(503, "")),
                 4 => (
                     "429",
@@ -132,10 +138,16 @@ fn a_faulty_max_loses_nothing_sends_nothing_twice_and_memory_stays_bounded() {
     let rate = env_or("GOSDOM_FAULT_UPDATES_PER_SECOND", 20) as u32;
     let load = load::Load::paced(&base, &token, Some(rate));
     let until = Instant::now() + Duration::from_secs(seconds());
-    wait_until(Duration::from_secs(seconds() + 5), || Instant::now() >= until);
+    wait_until(Duration::from_secs(seconds() + 5), || {
+        Instant::now() >= until
+    });
     let acked = load.stop();
     let users = acked.users.lock().unwrap().clone();
-    assert!(users.len() as u64 >= seconds() * u64::from(rate) / 2, "load too thin: {}", users.len());
+    assert!(
+        users.len() as u64 >= seconds() * u64::from(rate) / 2,
+        "load too thin: {}",
+        users.len()
+    );
 
     // Every acknowledged update gets its welcome despite the faults: 5 s back-off after a
     // fault, 20 s for a stall.
@@ -146,12 +158,31 @@ fn a_faulty_max_loses_nothing_sends_nothing_twice_and_memory_stays_bounded() {
     sampling.store(false, Ordering::SeqCst);
     let samples = sampler.join().unwrap();
     let l = ledger.lock().unwrap();
-    let missing: Vec<_> = users.iter().filter(|u| !l.delivered.contains_key(u)).collect();
-    assert!(delivered, "{} messages lost: {missing:?}; faults {:?}", missing.len(), l.faults);
+    let missing: Vec<_> = users
+        .iter()
+        .filter(|u| !l.delivered.contains_key(u))
+        .collect();
+    assert!(
+        delivered,
+        "{} messages lost: {missing:?}; faults {:?}",
+        missing.len(),
+        l.faults
+    );
     let twice: Vec<_> = l.delivered.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "delivered twice: {twice:?}");
-    for kind in ["closed", "not http", "500", "429", "200 garbage", "502 html"] {
-        assert!(l.faults.get(kind).copied().unwrap_or(0) > 0, "no {kind} fault injected: {:?}", l.faults);
+    for kind in [
+        "closed",
+        "not http",
+        "500",
+        "429",
+        "200 garbage",
+        "502 html",
+    ] {
+        assert!(
+            l.faults.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} fault injected: {:?}",
+            l.faults
+        );
     }
 
     let conn = open_db(&server.data_dir);
@@ -164,7 +195,11 @@ fn a_faulty_max_loses_nothing_sends_nothing_twice_and_memory_stays_bounded() {
         )
         .unwrap();
     assert_eq!(failed, 0, "MAX jobs given up");
-    assert_eq!(acked.server_errors.load(Ordering::SeqCst), 0, "the API answered 5xx");
+    assert_eq!(
+        acked.server_errors.load(Ordering::SeqCst),
+        0,
+        "the API answered 5xx"
+    );
 
     let limit_mib = env_or("GOSDOM_FAULT_RSS_MIB", 200);
     let peak = samples.iter().copied().max().unwrap_or(0);
@@ -194,7 +229,10 @@ fn gis_fault(n: usize) -> Option<(&'static str, Act)> {
         2 => ("stall", Act::Stall(Duration::from_secs(3))),
         3 => (
             "500 fault",
-            xml(500, &gosdom::sandbox::gis_xml::fault("INT000000", "Внутренняя ошибка")),
+            xml(
+                500,
+                &gosdom::sandbox::gis_xml::fault("INT000000", "Внутренняя ошибка"),
+            ),
         ),
         4 => ("502", xml(502, "<html>Bad Gateway</html>")),
         5 => (
@@ -206,7 +244,13 @@ fn gis_fault(n: usize) -> Option<(&'static str, Act)> {
             },
         ),
         6 => ("200 garbage", xml(200, "<soap:Envelope><soap:Body><<<")),
-        7 => ("200 truncated", xml(200, "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"x\"><soap:Bo")),
+        7 => (
+            "200 truncated",
+            xml(
+                200,
+                "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"x\"><soap:Bo",
+            ),
+        ),
         _ => return None,
     })
 }

@@ -36,14 +36,45 @@ fn config() -> ProptestConfig {
 
 /// Keys MAX updates use, so that generated objects reach the parser's branches.
 const KEYS: &[&str] = &[
-    "update_type", "timestamp", "message", "user", "user_id", "chat_id", "callback",
-    "payload", "body", "text", "sender", "recipient", "chat_type", "first_name", "name",
-    "is_bot", "inviter_id", "admin_id", "mid", "seq", "callback_id", "start_payload",
-    "is_channel", "link", "attachments", "type", "username",
+    "update_type",
+    "timestamp",
+    "message",
+    "user",
+    "user_id",
+    "chat_id",
+    "callback",
+    "payload",
+    "body",
+    "text",
+    "sender",
+    "recipient",
+    "chat_type",
+    "first_name",
+    "name",
+    "is_bot",
+    "inviter_id",
+    "admin_id",
+    "mid",
+    "seq",
+    "callback_id",
+    "start_payload",
+    "is_channel",
+    "link",
+    "attachments",
+    "type",
+    "username",
 ];
 const UPDATE_TYPES: &[&str] = &[
-    "bot_started", "bot_added", "bot_removed", "message_created", "message_callback",
-    "user_added", "user_removed", "chat_title_changed", "message_edited", "",
+    "bot_started",
+    "bot_added",
+    "bot_removed",
+    "message_created",
+    "message_callback",
+    "user_added",
+    "user_removed",
+    "chat_title_changed",
+    "message_edited",
+    "",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -72,8 +103,12 @@ fn mutated_fixture() -> impl Strategy<Value = Value> {
         .into_iter()
         .map(|(_, body)| serde_json::from_str(&body).unwrap())
         .collect();
-    (prop::sample::select(fixtures), any::<prop::sample::Index>(), json_value()).prop_map(
-        |(mut update, at, replacement)| {
+    (
+        prop::sample::select(fixtures),
+        any::<prop::sample::Index>(),
+        json_value(),
+    )
+        .prop_map(|(mut update, at, replacement)| {
             let mut pointers = Vec::new();
             collect_pointers(&update, String::new(), &mut pointers);
             let pointer = at.get(&pointers).clone();
@@ -81,8 +116,7 @@ fn mutated_fixture() -> impl Strategy<Value = Value> {
                 *slot = replacement;
             }
             update
-        },
-    )
+        })
 }
 
 fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
@@ -274,8 +308,16 @@ fn owners_row() -> impl Strategy<Value = String> {
         prop_oneof![3 => Just(FIAS.to_string()), 1 => garbage.clone()],
         prop_oneof![3 => "[1-3]", 1 => garbage.clone()],
         prop_oneof![3 => "[А-Я][а-я]{2,8} [А-Я][а-я]{2,8}", 1 => garbage.clone()],
-        prop_oneof!["(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]", "[0-3][0-9]\\.[01][0-9]\\.19[0-9]{2}", garbage.clone()],
-        prop_oneof!["[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}", Just(String::new()), garbage.clone()],
+        prop_oneof![
+            "(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]",
+            "[0-3][0-9]\\.[01][0-9]\\.19[0-9]{2}",
+            garbage.clone()
+        ],
+        prop_oneof![
+            "[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}",
+            Just(String::new()),
+            garbage.clone()
+        ],
         prop_oneof!["1/[1-4]", "0[.,][0-9]", Just(String::new()), garbage],
         0usize..3,
     )
@@ -297,8 +339,11 @@ fn owners_csv() -> impl Strategy<Value = String> {
 }
 
 fn sample(kind: &str) -> String {
-    std::fs::read_to_string(format!("{}/docs/samples/{kind}.csv", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/docs/samples/{kind}.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 proptest! {
@@ -344,23 +389,67 @@ fn a_file_of_arbitrary_bytes_is_refused_with_a_reason() {
 
 /// Element names of ГИС ЖКХ answers, so that generated trees reach the parsers' branches.
 const NAMES: &[&str] = &[
-    "Envelope", "Body", "Header", "Fault", "faultcode", "faultstring", "detail",
-    "getStateResult", "RequestState", "MessageGUID", "ErrorMessage", "ErrorCode",
-    "Description", "StackTrace", "ImportResult", "CommonResult", "TransportGUID", "GUID",
-    "UpdateDate", "exportHouseResult", "ApartmentHouse", "BasicCharacteristicts",
-    "FIASHouseGuid", "Premises", "ResidentialPremises", "PremisesNum", "PremisesGUID",
-    "Account", "AccountGUID", "AccountNumber", "UnifiedAccountNumber", "ServiceID",
-    "exportMeteringDeviceDataResult", "MeteringDevice", "MeteringDeviceRootGUID",
-    "MeteringDeviceNumber", "MunicipalResource", "Code", "Name", "appeal", "AppealGUID",
-    "AppealNumber", "AppealText", "NsiItem", "NsiElement", "IsActual", "Value",
-    "MeteringValue", "DateValue", "exportMeteringDeviceHistoryResult", "AccountingPeriod",
+    "Envelope",
+    "Body",
+    "Header",
+    "Fault",
+    "faultcode",
+    "faultstring",
+    "detail",
+    "getStateResult",
+    "RequestState",
+    "MessageGUID",
+    "ErrorMessage",
+    "ErrorCode",
+    "Description",
+    "StackTrace",
+    "ImportResult",
+    "CommonResult",
+    "TransportGUID",
+    "GUID",
+    "UpdateDate",
+    "exportHouseResult",
+    "ApartmentHouse",
+    "BasicCharacteristicts",
+    "FIASHouseGuid",
+    "Premises",
+    "ResidentialPremises",
+    "PremisesNum",
+    "PremisesGUID",
+    "Account",
+    "AccountGUID",
+    "AccountNumber",
+    "UnifiedAccountNumber",
+    "ServiceID",
+    "exportMeteringDeviceDataResult",
+    "MeteringDevice",
+    "MeteringDeviceRootGUID",
+    "MeteringDeviceNumber",
+    "MunicipalResource",
+    "Code",
+    "Name",
+    "appeal",
+    "AppealGUID",
+    "AppealNumber",
+    "AppealText",
+    "NsiItem",
+    "NsiElement",
+    "IsActual",
+    "Value",
+    "MeteringValue",
+    "DateValue",
+    "exportMeteringDeviceHistoryResult",
+    "AccountingPeriod",
 ];
 
 fn xml_tree() -> impl Strategy<Value = String> {
     let leaf = (prop::sample::select(NAMES), "[-0-9a-zA-Zа-я .:]{0,16}")
         .prop_map(|(n, t)| format!("<ns:{n}>{t}</ns:{n}>"));
     leaf.prop_recursive(6, 64, 5, |inner| {
-        (prop::sample::select(NAMES), prop::collection::vec(inner, 0..5))
+        (
+            prop::sample::select(NAMES),
+            prop::collection::vec(inner, 0..5),
+        )
             .prop_map(|(n, kids)| format!("<ns:{n}>{}</ns:{n}>", kids.concat()))
     })
     .prop_map(|body| {

@@ -54,7 +54,9 @@ fn known_ids(base: &str, token: &str) -> [(&'static str, String); 3] {
             .unwrap()
             .body
     };
-    let premise = get("/api/v1/properties")["items"][0]["id"].as_i64().unwrap();
+    let premise = get("/api/v1/properties")["items"][0]["id"]
+        .as_i64()
+        .unwrap();
     let meter = get(&format!("/api/v1/properties/{premise}/meters"))["items"][0]["id"]
         .as_i64()
         .unwrap();

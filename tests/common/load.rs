@@ -113,7 +113,14 @@ impl Load {
 /// The resident's first premise and its meters: (id, tariffs, last T1 as an integer).
 fn meters_of_first_premise(base: &str, token: &str) -> (i64, Vec<(i64, usize, i64)>) {
     let http = agent(Duration::from_secs(10));
-    let list = call(&http, "GET", &format!("{base}/api/v1/properties"), Some(token), None).unwrap();
+    let list = call(
+        &http,
+        "GET",
+        &format!("{base}/api/v1/properties"),
+        Some(token),
+        None,
+    )
+    .unwrap();
     let premise = list.body["items"][0]["id"].as_i64().expect("a property");
     let meters = call(
         &http,
@@ -238,7 +245,13 @@ fn requests_load(base: &str, token: &str, premise: i64, acked: &Acked, stop: &At
             "premise_id": premise,
         });
         let (content_type, bytes) = multipart_json("request", &body).unwrap();
-        match call(&http, "POST", &url, Some(token), Some((content_type.as_str(), bytes))) {
+        match call(
+            &http,
+            "POST",
+            &url,
+            Some(token),
+            Some((content_type.as_str(), bytes)),
+        ) {
             Ok(a) if a.status == 201 => {
                 let id = a.body["id"].as_i64().expect("a request id");
                 acked.requests.lock().unwrap().push(id);

@@ -111,13 +111,25 @@ pub fn sandbox_bot_token(data_dir: &Path) -> String {
 pub fn signed_in_session(base: &str, bot_token: &str, user_id: i64, oid: &str) -> String {
     let http = agent(Duration::from_secs(20));
     let init = json!({ "init_data": launch_data_now(user_id, bot_token) });
-    let opened = call(&http, "POST", &format!("{base}/api/v1/session"), None, json_body(&init))
-        .expect("session answered");
+    let opened = call(
+        &http,
+        "POST",
+        &format!("{base}/api/v1/session"),
+        None,
+        json_body(&init),
+    )
+    .expect("session answered");
     assert_eq!(opened.status, 200, "{:?}", opened.body);
     let token = opened.body["token"].as_str().expect("a token").to_string();
 
-    let started = call(&http, "POST", &format!("{base}/api/v1/session/esia"), Some(&token), None)
-        .expect("esia start answered");
+    let started = call(
+        &http,
+        "POST",
+        &format!("{base}/api/v1/session/esia"),
+        Some(&token),
+        None,
+    )
+    .expect("esia start answered");
     assert_eq!(started.status, 200, "{:?}", started.body);
     let start_url = format!("{base}{}", started.body["url"].as_str().expect("a url"));
     let redirect = call(&http, "GET", &start_url, None, None).expect("start redirects");
@@ -146,7 +158,11 @@ pub fn signed_in_session(base: &str, bot_token: &str, user_id: i64, oid: &str) -
     let callback = chosen.location.expect("back to the callback");
     let back = call(&http, "GET", &format!("{base}{callback}"), None, None).expect("callback");
     let app = back.location.expect("to the app with a completion code");
-    let code = app.split_once("esia=").expect("a completion code").1.to_string();
+    let code = app
+        .split_once("esia=")
+        .expect("a completion code")
+        .1
+        .to_string();
     let done = call(
         &http,
         "POST",

@@ -69,12 +69,18 @@ mod tests {
         let documented = documented();
         let mounted = mounted();
         let undocumented: Vec<_> = mounted.difference(&documented).collect();
-        assert!(undocumented.is_empty(), "not in openapi.json: {undocumented:?}");
+        assert!(
+            undocumented.is_empty(),
+            "not in openapi.json: {undocumented:?}"
+        );
         let unmounted: Vec<_> = documented
             .difference(&mounted)
             .filter(|r| !ANNOUNCED.contains(&r.as_str()))
             .collect();
-        assert!(unmounted.is_empty(), "described but not mounted: {unmounted:?}");
+        assert!(
+            unmounted.is_empty(),
+            "described but not mounted: {unmounted:?}"
+        );
     }
 
     #[test]
@@ -86,8 +92,8 @@ mod tests {
                     if code.starts_with('4') {
                         let name = answer["$ref"].as_str().unwrap_or_default();
                         let schema = &doc["components"]["responses"]
-                            [name.trim_start_matches("#/components/responses/")]
-                            ["content"]["application/json"]["schema"]["$ref"];
+                            [name.trim_start_matches("#/components/responses/")]["content"]
+                            ["application/json"]["schema"]["$ref"];
                         assert_eq!(
                             schema, "#/components/schemas/Error",
                             "{method} {path} {code}"
