@@ -154,6 +154,13 @@ fn webhook_body() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::vec(any::<u8>(), 0..512),
         json_value().prop_map(|v| v.to_string().into_bytes()),
         mutated_fixture().prop_map(|v| v.to_string().into_bytes()),
+        // A fresh timestamp, so that the update is not a duplicate and reaches the bot.
+        (mutated_fixture(), any::<u32>()).prop_map(|(mut v, t)| {
+            if let Some(stamp) = v.get_mut("timestamp") {
+                *stamp = json!(1_775_000_000_000i64 + i64::from(t));
+            }
+            v.to_string().into_bytes()
+        }),
         mutated_fixture().prop_map(|v| {
             let mut text = v.to_string().into_bytes();
             text.truncate(text.len() / 2);
@@ -186,6 +193,48 @@ fn the_webhook_answers_any_body_without_a_server_error() {
             Ok(())
         })
         .unwrap();
+
+    // The bot then handles what was stored: no update, however odd, breaks its job.
+    let store = service.app.store.clone();
+    let count = |state: &str| -> i64 {
+        store
+            .conn()
+            .unwrap()
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM outbox WHERE kind = 'max.update' AND state IN ({state})"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let worker = runtime.block_on(async { service.jobs.clone().spawn() });
+    let handled = common::wait_until(std::time::Duration::from_secs(60), || {
+        count("'pending', 'running'") == 0
+    });
+    worker.abort();
+    let failed: Vec<String> = store
+        .conn()
+        .unwrap()
+        .prepare("SELECT last_error FROM outbox WHERE kind = 'max.update' AND state = 'failed'")
+        .unwrap()
+        .query_map([], |r| r.get::<_, Option<String>>(0))
+        .unwrap()
+        .map(|r| r.unwrap().unwrap_or_default())
+        .collect();
+    assert!(
+        handled,
+        "updates left unhandled: {}",
+        count("'pending', 'running'")
+    );
+    assert!(failed.is_empty(), "update jobs failed: {failed:?}");
+    eprintln!(
+        "webhook fuzz: {} updates handled by the bot",
+        count("'done'")
+    );
+    assert!(count("'done'") > 0, "no update reached the bot");
 }
 
 const BOT: &str = "fuzz-bot-token";
