@@ -210,7 +210,10 @@ fn the_webhook_answers_any_body_without_a_server_error() {
             .unwrap()
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let worker = runtime.block_on(async { service.jobs.clone().spawn() });
+    let worker = {
+        let _inside = runtime.enter();
+        service.jobs.clone().spawn()
+    };
     let handled = common::wait_until(std::time::Duration::from_secs(60), || {
         count("'pending', 'running'") == 0
     });
