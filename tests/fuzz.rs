@@ -430,13 +430,47 @@ proptest! {
     }
 }
 
-#[test]
-fn a_file_of_arbitrary_bytes_is_refused_with_a_reason() {
-    let (store, dir) = store();
-    let file = dir.path().join("owners.csv");
-    std::fs::write(&file, [0xff, 0xfe, b';', 0x00, 0xc3, b'\n', 0x80]).unwrap();
-    let err = import::import_file(&store, Kind::Owners, &file, &Secret::new("k"), now());
-    assert!(matches!(err, Err(ImportError::Read(_))), "{err:?}");
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_file_of_arbitrary_bytes_is_imported_whole_or_refused_with_a_reason(
+        bytes in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..400),
+            owners_csv().prop_map(|text| {
+                // Valid UTF-8 with a few bytes flipped: often no longer UTF-8.
+                let mut b = text.into_bytes();
+                for i in (7..b.len()).step_by(13) {
+                    b[i] ^= 0x80;
+                }
+                b
+            }),
+        ],
+    ) {
+        let (store, dir) = store();
+        for (kind, name) in [(Kind::Houses, "houses"), (Kind::Accounts, "accounts")] {
+            import::import_text(&store, kind, &sample(name), &Secret::new("k"), now()).unwrap();
+        }
+        let before = register_size(&store);
+        let file = dir.path().join("owners.csv");
+        std::fs::write(&file, &bytes).unwrap();
+        match import::import_file(&store, Kind::Owners, &file, &Secret::new("k"), now()) {
+            Ok(_) => prop_assert!(std::str::from_utf8(&bytes).is_ok()),
+            Err(ImportError::Read(reason)) => {
+                prop_assert!(!reason.is_empty());
+                prop_assert_eq!(register_size(&store), before);
+            }
+            Err(ImportError::Rows(errors)) => {
+                prop_assert!(errors.iter().all(|e| e.line >= 1));
+                prop_assert_eq!(register_size(&store), before);
+            }
+            Err(ImportError::Header(message)) => {
+                prop_assert!(message.starts_with("line 1"), "{}", message);
+                prop_assert_eq!(register_size(&store), before);
+            }
+            Err(other) => prop_assert!(false, "unexpected {}", other),
+        }
+    }
 }
 
 /// Element names of ГИС ЖКХ answers, so that generated trees reach the parsers' branches.
