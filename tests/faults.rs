@@ -408,3 +408,77 @@ fn a_faulty_gis_loses_no_readings_and_sends_each_import_as_one_message() {
     assert_eq!(seen.after_ack, 0, "an acknowledged import was sent again");
     assert_eq!(seen.faults.len(), 8, "{:?}", seen.faults);
 }
+
+/// Panics on every run: a bug in a handler.
+struct Panicking;
+
+impl gosdom::jobs::Handler for Panicking {
+    fn run(&self, _: &gosdom::jobs::Job) -> Result<gosdom::jobs::Outcome, gosdom::jobs::JobError> {
+        panic!("a bug in a job handler");
+    }
+}
+
+/// Records the jobs it ran.
+struct Fine(Mutex<Vec<String>>);
+
+impl gosdom::jobs::Handler for Fine {
+    fn run(
+        &self,
+        job: &gosdom::jobs::Job,
+    ) -> Result<gosdom::jobs::Outcome, gosdom::jobs::JobError> {
+        self.0.lock().unwrap().push(job.key.clone());
+        Ok(gosdom::jobs::Outcome::Done)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_job_is_given_up_and_its_lane_goes_on() {
+    use gosdom::jobs::{self, Backoff, Jobs, NewJob};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = gosdom::store::Store::open(&gosdom::store::Options {
+        data_dir: dir.path().to_path_buf(),
+        synchronous: gosdom::config::Synchronous::Normal,
+        pool_size: 2,
+    })
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    store
+        .write_blocking(|tx| {
+            jobs::enqueue(
+                tx,
+                &NewJob::new("panics", "p-1", json!({}))
+                    .lane("chat:1")
+                    .max_attempts(3),
+                now,
+            )?;
+            jobs::enqueue(
+                tx,
+                &NewJob::new("fine", "f-1", json!({})).lane("chat:1"),
+                now,
+            )
+        })
+        .unwrap();
+    let fine = Arc::new(Fine(Mutex::new(Vec::new())));
+    let mut worker =
+        Jobs::new(store.clone(), Arc::new(gosdom::clock::SystemClock)).with_backoff(Backoff {
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(50),
+        });
+    worker.register("panics", Arc::new(Panicking));
+    worker.register("fine", fine.clone());
+    let task = worker.spawn();
+    let state = |key: &str| jobs::outbox::state_of(&store.conn().unwrap(), key).unwrap();
+    let s = store.clone();
+    let settled = tokio::task::spawn_blocking(move || {
+        wait_until(Duration::from_secs(20), || {
+            let state = |key: &str| jobs::outbox::state_of(&s.conn().unwrap(), key).unwrap();
+            state("p-1").as_deref() == Some("failed") && state("f-1").as_deref() == Some("done")
+        })
+    })
+    .await
+    .unwrap();
+    task.abort();
+    assert!(settled, "p-1 {:?}, f-1 {:?}", state("p-1"), state("f-1"));
+    assert_eq!(fine.0.lock().unwrap().as_slice(), ["f-1"]);
+}
