@@ -19,6 +19,9 @@ if [ -n "${GOSDOM_ST_PREMISE:-}" ]; then
 fi
 
 report=${GOSDOM_SCHEMATHESIS_REPORT:-$root/target/schemathesis-report}
+# schemathesis keeps a cache (.schemathesis/) in its working directory: keep it in target/.
+mkdir -p "$root/target"
+cd "$root/target"
 # One worker: CPython 3.11 can fail parsing in two threads at once ("AST constructor
 # recursion depth mismatch"), an error of the tool, not of the API.
 exec "$venv/bin/st" $config run "$base/api/v1/openapi.json" \
