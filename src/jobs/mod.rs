@@ -245,7 +245,10 @@ impl Jobs {
             return;
         };
         let started = std::time::Instant::now();
-        let result = handler.run(&job);
+        // A handler that panics is a bug, but it must not leave its job `running` (and its
+        // lane blocked) until the next restart: it counts as a failed attempt.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.run(&job)))
+            .unwrap_or_else(|_| Err(JobError::retry("the job's handler panicked")));
         metrics::histogram!("gosdom_job_duration_seconds", "kind" => job.kind.clone())
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();

@@ -76,7 +76,10 @@ impl GisError {
             },
             GisError::Transport(_) | GisError::Store(_) => Policy::Retry,
             GisError::Http(status) if *status >= 500 => Policy::Retry,
-            GisError::Http(_) | GisError::Malformed(_) | GisError::Sign(_) => Policy::Stop,
+            // An answer cut off or garbled on the way says nothing about our message:
+            // asking again (same MessageGUID) is safe, giving up would lose it.
+            GisError::Malformed(_) => Policy::Retry,
+            GisError::Http(_) | GisError::Sign(_) => Policy::Stop,
             GisError::Config(_) => Policy::Stop,
         }
     }
@@ -215,6 +218,7 @@ mod tests {
         assert_eq!(fault("INT016041").policy(), Policy::Retry);
         assert_eq!(GisError::Transport("t".into()).policy(), Policy::Retry);
         assert_eq!(GisError::Http(503).policy(), Policy::Retry);
+        assert_eq!(GisError::Malformed("cut".into()).policy(), Policy::Retry);
         assert!(fault("AUT011003")
             .operator_message()
             .contains("gis.org_ppa_guid"));

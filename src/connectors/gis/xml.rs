@@ -118,6 +118,11 @@ fn local(name: &str) -> String {
     }
 }
 
+/// Elements nested deeper than this are refused. ГИС ЖКХ answers nest about twenty
+/// deep; a garbled or hostile answer nested a million deep would otherwise overflow the
+/// stack (and abort the process) when the tree is searched or dropped.
+pub const MAX_DEPTH: usize = 256;
+
 /// Parses a document into a tree of [`Node`]s; namespace prefixes are dropped.
 pub fn parse(xml: &[u8]) -> Result<Node, ParseError> {
     let mut reader = Reader::from_reader(xml);
@@ -128,7 +133,12 @@ pub fn parse(xml: &[u8]) -> Result<Node, ParseError> {
             .read_event_into(&mut buf)
             .map_err(|e| ParseError(e.to_string()))?;
         match event {
-            Event::Start(s) => stack.push(node_of(&s)?),
+            Event::Start(s) => {
+                if stack.len() > MAX_DEPTH {
+                    return Err(ParseError(format!("nested deeper than {MAX_DEPTH}")));
+                }
+                stack.push(node_of(&s)?)
+            }
             Event::Empty(s) => {
                 let node = node_of(&s)?;
                 if let Some(parent) = stack.last_mut() {

@@ -415,7 +415,15 @@ impl MaxApi for HttpMaxApi {
             Recipient::Chat(id) => [("chat_id", id.to_string())],
         };
         let body = to_value(message)?;
-        let answer = self.call(Method::Post, "/messages", &query, Some(&body), CALL_TIMEOUT)?;
+        let answer = match self.call(Method::Post, "/messages", &query, Some(&body), CALL_TIMEOUT) {
+            // MAX took the message (2xx) but its answer is unreadable: sending it again
+            // would deliver it twice, giving up would record a delivered message as failed.
+            Err(MaxError::Decode(e)) => {
+                tracing::warn!(error = %e, "MAX accepted a message with an unreadable answer");
+                Value::Null
+            }
+            answer => answer?,
+        };
         Ok(SentMessage {
             mid: answer
                 .pointer("/message/body/mid")

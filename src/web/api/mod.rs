@@ -4,6 +4,7 @@
 
 pub mod guard;
 pub mod me;
+pub mod openapi;
 pub mod properties;
 pub mod readings;
 pub mod requests;
@@ -32,5 +33,6 @@ pub fn routes() -> Vec<rocket::Route> {
         requests::photo,
         requests::reopen,
         requests::rate,
+        openapi::openapi,
     ]
 }
