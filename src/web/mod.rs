@@ -108,6 +108,9 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     rocket
         .mount(console::API_BASE, console::api_routes())
         .mount(console::API_BASE, console::requests::routes())
+        .mount(console::API_BASE, console::houses::routes())
+        .mount(console::API_BASE, console::announcements::routes())
+        .mount("/", api::notifications::routes())
         .mount("/", console::ui_routes())
         .register(console::API_BASE, console::catchers())
         .manage(app)
