@@ -3,9 +3,9 @@
 //! notification settings, and an announcement to 500 residents within MAX's limits that
 //! survives a restart without duplicates.
 
-mod common;
 #[path = "common/chats.rs"]
 mod chats_common;
+mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -444,9 +444,8 @@ fn paced_service(
     clock: Arc<dyn PaceClock>,
 ) -> gosdom::server::Service {
     let mut service = service(config(dir, &mock.url));
-    let api = Arc::new(
-        HttpMaxApi::new(&mock.url, gosdom::config::Secret::new(TOKEN), None).unwrap(),
-    );
+    let api =
+        Arc::new(HttpMaxApi::new(&mock.url, gosdom::config::Secret::new(TOKEN), None).unwrap());
     let mut jobs = service.jobs.clone().with_concurrency(1);
     gosdom::bot::register_with(&mut jobs, &service.app, api, Arc::new(Pacer::new(clock)));
     service.jobs = jobs;

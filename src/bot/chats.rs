@@ -89,7 +89,7 @@ pub fn dialog_command(
     text: &str,
     now: OffsetDateTime,
 ) -> store::Result<Option<&'static str>> {
-    let command = text.trim().split_whitespace().next().unwrap_or("");
+    let command = text.split_whitespace().next().unwrap_or("");
     let command = command.split('@').next().unwrap_or("").to_lowercase();
     match command.as_str() {
         "/stop" => {

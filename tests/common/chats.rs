@@ -40,7 +40,15 @@ pub fn add_staff(store: &Store, login: &str, role: Role, organisation: Option<i6
         organisation_id: organisation,
     };
     store
-        .write_blocking(|tx| Ok(staff::add(tx, None, &account, &hash, OffsetDateTime::now_utc())))
+        .write_blocking(|tx| {
+            Ok(staff::add(
+                tx,
+                None,
+                &account,
+                &hash,
+                OffsetDateTime::now_utc(),
+            ))
+        })
         .unwrap()
         .unwrap()
 }
@@ -190,12 +198,14 @@ pub fn bound_chat(store: &Store, house: i64, chat_id: i64, link: &str) {
 pub async fn session(client: &Client, user_id: i64) -> String {
     let data = launch::sign(
         &[
-            ("auth_date", OffsetDateTime::now_utc().unix_timestamp().to_string()),
+            (
+                "auth_date",
+                OffsetDateTime::now_utc().unix_timestamp().to_string(),
+            ),
             ("query_id", "q-1".into()),
             (
                 "user",
-                json!({"id": user_id, "first_name": "Житель", "language_code": "ru"})
-                    .to_string(),
+                json!({"id": user_id, "first_name": "Житель", "language_code": "ru"}).to_string(),
             ),
         ],
         TOKEN,
@@ -222,7 +232,7 @@ pub async fn resident_call(
         .req(method, path.to_string())
         .header(Header::new("Authorization", format!("Bearer {token}")));
     if let Some(body) = body {
-        req = req.header(ContentType::JSON).body(body.to_string());
+        req = req.header(ContentType::JSON).body(body);
     }
     let res = req.dispatch().await;
     let status = res.status();
