@@ -697,3 +697,45 @@ async fn general_notices_come_once_an_hour_and_emergencies_ignore_the_opt_out() 
     let (_, listed) = console_get(&client, "/announcements").await;
     assert_eq!(listed["announcements"][0]["status"], "cancelled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_and_announcement_routes_need_a_session_and_chats_need_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockMax::start(|r, _| reply_with_chats(r));
+    let service = service(config(dir.path(), &mock.url));
+    let store = service.app.store.clone();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    let mut routes = gosdom::web::console::houses::routes();
+    routes.extend(gosdom::web::console::announcements::routes());
+    let requests: Vec<(Method, String)> = routes
+        .into_iter()
+        .map(|r| (r.method, r.uri.path().to_string().replace("<id>", "1")))
+        .collect();
+    for (method, path) in &requests {
+        let res = client
+            .req(*method, format!("/api/console/v1{path}"))
+            .header(rocket::http::ContentType::JSON)
+            .body("{}")
+            .dispatch()
+            .await;
+        assert_eq!(res.status(), Status::Unauthorized, "{method} {path}");
+    }
+
+    let (house, org) = houses(&store)[0];
+    add_staff(&store, "dispatcher", Role::Operator, Some(org));
+    let csrf = sign_in(&client, "dispatcher").await;
+    for path in [
+        format!("/houses/{house}/chat/code"),
+        format!("/houses/{house}/chat"),
+        format!("/houses/{house}/chat/unbind"),
+    ] {
+        let (status, _) = console_post(&client, &path, Some(&csrf), json!({"chat_id": -5})).await;
+        assert_eq!(status, Status::Forbidden, "{path}");
+    }
+    let (status, _) = console_get(&client, "/chats/free").await;
+    assert_eq!(status, Status::Forbidden);
+    assert_eq!(count(&service, "SELECT COUNT(*) FROM chat_bind_codes"), 0);
+    // Announcements are an operator's work.
+    let (status, _) = console_get(&client, "/announcements").await;
+    assert_eq!(status, Status::Ok);
+}
