@@ -12,6 +12,11 @@ const STATUSES = {
   cancelled: 'отменено',
 };
 
+function statusOf(a) {
+  if (a.status === 'queued' && a.residents.waiting + a.chats.waiting === 0) return 'разослано';
+  return STATUSES[a.status] || a.status;
+}
+
 /** `datetime-local` value → RFC 3339 in UTC, or null. */
 function isoOf(input) {
   if (!input.value) return null;
@@ -33,7 +38,7 @@ function figures(f, who) {
   return parts.join(', ');
 }
 
-function item(a, { refresh, houseNames }) {
+function item(a, { refresh }) {
   const status = h('div', { class: 'row-status', role: 'status' });
   const cancel =
     a.status === 'scheduled'
@@ -55,7 +60,7 @@ function item(a, { refresh, houseNames }) {
           'Отменить',
         )
       : null;
-  const target = a.all_houses ? 'все дома УО' : a.houses.join('; ') || houseNames;
+  const target = a.all_houses ? 'все дома УО' : a.houses.join('; ');
   return h(
     'article',
     { class: `card announcement ${a.kind}`, 'data-announcement-id': a.id },
@@ -68,7 +73,7 @@ function item(a, { refresh, houseNames }) {
     ),
     a.kind === 'outage' ? h('p', { class: 'note' }, `Отключение: с ${when(a.starts_at)} до ${when(a.ends_at)}`) : null,
     h('p', { class: 'announcement-text' }, a.text),
-    h('p', { class: 'note' }, `Кому: ${target}. Отправка: ${when(a.send_at)} — ${STATUSES[a.status] || a.status}.`),
+    h('p', { class: 'note' }, `Кому: ${target}. Отправка: ${when(a.send_at)} — ${statusOf(a)}.`),
     a.status === 'scheduled' || a.status === 'cancelled'
       ? null
       : h(
@@ -91,9 +96,9 @@ export async function render(container, { me }) {
   async function refresh() {
     const { announcements } = await get('/announcements');
     clear(list).append(
-      announcements.length
-        ? announcements.map((a) => item(a, { refresh, houseNames: '' }))
-        : h('p', { class: 'empty card' }, 'Объявлений пока нет.'),
+      ...(announcements.length
+        ? announcements.map((a) => item(a, { refresh }))
+        : [h('p', { class: 'empty card' }, 'Объявлений пока нет.')]),
     );
   }
 
