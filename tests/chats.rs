@@ -739,3 +739,55 @@ async fn chat_and_announcement_routes_need_a_session_and_chats_need_an_admin() {
     let (status, _) = console_get(&client, "/announcements").await;
     assert_eq!(status, Status::Ok);
 }
+
+/// The migration files `V<from>..=V<to>` applied in order to `conn`.
+fn apply_migrations(conn: &rusqlite::Connection, from: u32, to: u32) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for version in from..=to {
+        let file = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("V{version}__"))
+            })
+            .unwrap();
+        conn.execute_batch(&std::fs::read_to_string(file).unwrap())
+            .unwrap();
+    }
+}
+
+#[test]
+fn v8_keeps_each_users_general_switch_and_turns_every_topic_on() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    apply_migrations(&conn, 1, 7);
+    conn.execute_batch(
+        "INSERT INTO max_users (user_id, notify, stopped_at, created_at, updated_at) VALUES \
+         (1, 1, NULL, 'x', 'x'), (2, 0, '2026-11-01T00:00:00Z', 'x', 'x'); \
+         INSERT INTO organisations (name, inn, ogrn, created_at, updated_at) \
+         VALUES ('УО', '1', '1', 'x', 'x'); \
+         INSERT INTO houses (organisation_id, address, max_chat_id, created_at, updated_at) \
+         VALUES (1, 'д. 1', -5, 'x', 'x');",
+    )
+    .unwrap();
+    apply_migrations(&conn, 8, 8);
+    let rows: Vec<(i64, i64, i64, i64, i64)> = conn
+        .prepare(
+            "SELECT user_id, notify, notify_requests, notify_readings, notify_notices \
+             FROM max_users ORDER BY user_id",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, [(1, 1, 1, 1, 1), (2, 0, 1, 1, 1)]);
+    let bound: Option<i64> = conn
+        .query_row("SELECT max_chat_id FROM houses", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(bound, Some(-5), "a bound chat stays bound");
+}
