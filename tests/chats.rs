@@ -791,3 +791,78 @@ fn v8_keeps_each_users_general_switch_and_turns_every_topic_on() {
         .unwrap();
     assert_eq!(bound, Some(-5), "a bound chat stays bound");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_cut_short_and_run_again_queues_each_message_once() {
+    use gosdom::bot::announcements::BotNotices;
+    use gosdom::domain::announcements::{self, fan_out_step, Draft, Kind, Step};
+    use gosdom::domain::console::Scope;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockMax::start(|r, _| reply_with_chats(r));
+    let service = service(config(dir.path(), &mock.url));
+    let store = service.app.store.clone();
+    let (house, org) = houses(&store)[0];
+    let premise = premise_of(&store, house);
+    for i in 0..450 {
+        resident(&store, 50_000 + i, premise, "linked");
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let draft = Draft {
+        kind: Kind::General,
+        title: "Собрание".into(),
+        text: "В субботу.".into(),
+        starts_at: None,
+        ends_at: None,
+        houses: vec![house],
+        all_houses: false,
+        organisation_id: None,
+        send_at: None,
+    };
+    let id = store
+        .write_blocking(|tx| {
+            announcements::create(tx, Scope::Organisation(org), "staff:1", &draft, now)
+                .map_err(|e| gosdom::store::StoreError::Join(e.to_string()))
+        })
+        .unwrap();
+    let offset = time::UtcOffset::UTC;
+    let step = |store: &gosdom::store::Store| {
+        store
+            .write_blocking(|tx| fan_out_step(tx, id, offset, &BotNotices, now))
+            .unwrap()
+    };
+    let queued = || {
+        count(
+            &service,
+            &format!(
+                "SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE \
+                 'max.send:announcement:{id}:%'"
+            ),
+        )
+    };
+
+    // The first batch is committed, then the process dies.
+    assert_eq!(step(&store), Step::More);
+    assert_eq!(queued(), announcements::BATCH as i64);
+    // Even if the cursor were lost, running again from the start adds no duplicate.
+    store
+        .write_blocking(|tx| {
+            tx.execute("UPDATE announcements SET cursor = 0 WHERE id = ?1", [id])?;
+            Ok(())
+        })
+        .unwrap();
+    while step(&store) == Step::More {}
+    assert_eq!(queued(), 450);
+    assert_eq!(
+        count(
+            &service,
+            &format!(
+                "SELECT COUNT(DISTINCT max_user_id) FROM announcement_deliveries \
+                 WHERE announcement_id = {id}"
+            )
+        ),
+        450
+    );
+    assert_eq!(step(&store), Step::Done, "a finished fan-out does nothing");
+    assert_eq!(queued(), 450);
+}
