@@ -58,7 +58,7 @@ fn import(
     kind: crate::connectors::registry::import::Kind,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use crate::connectors::registry::import::{import_file, ImportError};
+    use crate::connectors::registry::import::{import_text, ImportError};
     let store = store::Store::open(&store_options(config))?;
     let key = crate::keys::load_or_create(
         &config.registry.snils_key,
@@ -66,7 +66,16 @@ fn import(
         "snils_key",
     )?;
     let now = time::OffsetDateTime::now_utc();
-    match import_file(&store, kind, file, &key, now) {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let outcome = import_text(&store, kind, &text, &key, now);
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let outcome =
+        crate::domain::console::register::record_cli(&store, kind, &name, &text, outcome, now);
+    match outcome {
         Ok(report) => {
             println!(
                 "imported {} row(s) from {}: {} new, {} updated",

@@ -209,6 +209,12 @@ pub struct Gis {
     /// Seconds between `getState` polls: the first after the first value, and so on; the
     /// last value repeats. The official schedule; shorten it only for tests.
     pub poll_seconds: Vec<u64>,
+    /// Minutes between two pulls of new appeals (`exportAppeal`) from ГИС ЖКХ.
+    pub appeals_minutes: u32,
+    /// AnswererGUID: the УО employee registered in ГИС ЖКХ as the one who answers appeals;
+    /// answers and status changes of appeals go out in their name. Empty in sandbox mode:
+    /// the sandbox's own.
+    pub answerer_guid: String,
     /// How messages are signed.
     pub signer: Signer,
 }
@@ -415,6 +421,8 @@ impl Default for Gis {
             operator_signature: false,
             timeout_seconds: 60,
             poll_seconds: vec![10, 60, 300, 900, 1800],
+            appeals_minutes: 15,
+            answerer_guid: String::new(),
             signer: Signer::default(),
         }
     }

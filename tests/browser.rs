@@ -3,10 +3,13 @@
 //! Needs `chromium` (see .ci/packages-signin.txt) and `sh tests/browser/setup.sh`; without
 //! them the test is refused with a message saying how to install them (scripts/test does).
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+const STAFF_PASSWORD: &str = "пароль диспетчера";
 
 struct Server(Child);
 
@@ -31,7 +34,7 @@ fn ready(root: &Path) -> Result<(), String> {
 }
 
 #[test]
-fn the_mini_app_signs_in_and_shows_my_properties() {
+fn the_mini_app_signs_in_shows_my_properties_takes_readings_and_requests() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if let Err(missing) = ready(root) {
         // Never a silent pass: scripts/test installs what this needs.
@@ -51,6 +54,8 @@ fn the_mini_app_signs_in_and_shows_my_properties() {
             .args(["--port", &port.to_string(), "--address", "127.0.0.1"])
             .current_dir(root)
             .env("GOSDOM_LOG__LEVEL", "warn")
+            // Readings are taken whatever today's date is.
+            .env("GOSDOM_READINGS__ANY_DAY", "true")
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),
@@ -65,6 +70,26 @@ fn the_mini_app_signs_in_and_shows_my_properties() {
         assert!(Instant::now() < deadline, "gosdom did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // A dispatcher of the demo УО, who marks the test's request done through the staff API.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_gosdom"))
+        .args(["--data-dir", data.path().to_str().unwrap()])
+        .args([
+            "user",
+            "add",
+            "dispatcher",
+            "--role",
+            "operator",
+            "--organisation",
+            "1",
+        ])
+        .current_dir(root)
+        .env("GOSDOM_LOG__LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{STAFF_PASSWORD}").unwrap();
+    assert!(add.wait().unwrap().success(), "gosdom user add");
     let token = std::fs::read_to_string(data.path().join("sandbox_bot_token")).unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
     let launch = gosdom::connectors::max::launch::sign(
@@ -89,6 +114,8 @@ fn the_mini_app_signs_in_and_shows_my_properties() {
         .env("GOSDOM_URL", &base)
         .env("GOSDOM_LAUNCH", &launch)
         .env("BROWSER_SCREENSHOTS", shots)
+        .env("STAFF_LOGIN", "dispatcher")
+        .env("STAFF_PASSWORD", STAFF_PASSWORD)
         .status()
         .unwrap();
     assert!(status.success(), "the browser test failed");

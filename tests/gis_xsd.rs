@@ -71,18 +71,53 @@ fn requests() -> Vec<Request> {
         )
         .unwrap(),
         appeals::export_appeals(date!(2026 - 11 - 01), date!(2026 - 11 - 30), &[FIAS.into()]),
-        appeals::import_answers(&[Answer {
-            transport_guid: Uuid::new_v4(),
-            appeal_guid: Uuid::new_v4().to_string(),
-            answerer_guid: Uuid::new_v4().to_string(),
-            text: "Работы выполнены <10.12> & проверены".into(),
-        }])
+        appeals::export_appeals_by_guid(&[Uuid::new_v4().to_string()]).unwrap(),
+        appeals::import_answers(
+            &[Answer {
+                transport_guid: Uuid::new_v4(),
+                appeal_guid: Uuid::new_v4().to_string(),
+                answerer_guid: Uuid::new_v4().to_string(),
+                text: "Работы выполнены <10.12> & проверены".into(),
+                send: true,
+            }],
+            &[],
+        )
+        .unwrap(),
+        appeals::import_answers(
+            &[Answer {
+                transport_guid: Uuid::new_v4(),
+                appeal_guid: Uuid::new_v4().to_string(),
+                answerer_guid: Uuid::new_v4().to_string(),
+                text: "Промежуточный ответ".into(),
+                send: false,
+            }],
+            &[
+                appeal_action(appeals::AppealStep::Performer),
+                appeal_action(appeals::AppealStep::Executed),
+                appeal_action(appeals::AppealStep::RollOver {
+                    until: date!(2026 - 12 - 20),
+                    comment: "Ждём поставку".into(),
+                }),
+                appeal_action(appeals::AppealStep::NotRequired {
+                    cause: "Повтор".into(),
+                }),
+            ],
+        )
         .unwrap(),
         Request::get_state(
             gosdom::connectors::gis::Service::DeviceMetering,
             &Uuid::new_v4().to_string(),
         ),
     ]
+}
+
+fn appeal_action(step: appeals::AppealStep) -> appeals::Action {
+    appeals::Action {
+        transport_guid: Uuid::new_v4(),
+        appeal_guid: Uuid::new_v4().to_string(),
+        answerer_guid: Uuid::new_v4().to_string(),
+        step,
+    }
 }
 
 #[test]

@@ -12,6 +12,7 @@ export const SCREENS = [
   { path: 'requests', label: 'Заявки', module: './views/requests.js' },
   { path: 'readings', label: 'Показания', module: './views/readings.js' },
   { path: 'houses', label: 'Дома и чаты', module: './views/houses.js' },
+  { path: 'register', label: 'Реестр собственников', module: './views/register.js', admin: true },
   { path: 'announcements', label: 'Объявления', module: './views/announcements.js' },
   { path: 'exchange', label: 'Обмен с ГИС ЖКХ', module: './views/exchange.js' },
   { path: 'usage', label: 'Статистика', module: './views/usage.js' },

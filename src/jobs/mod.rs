@@ -28,6 +28,12 @@ pub enum Outcome {
     /// Not finished, nothing failed: come back at this time (e.g. polling for a result).
     /// Does not use up an attempt.
     Later(OffsetDateTime),
+    /// Not finished and cannot go on yet, for a reason an operator should see (the
+    /// exchange screen shows it): come back at `at`. Does not use up an attempt.
+    Waiting {
+        at: OffsetDateTime,
+        reason: String,
+    },
 }
 
 /// How a run ended badly.
@@ -251,6 +257,9 @@ impl Jobs {
             Ok(Outcome::Later(at)) => self
                 .store
                 .write_blocking(|tx| outbox::reschedule(tx, job.id, at, None, false, now)),
+            Ok(Outcome::Waiting { at, reason }) => self
+                .store
+                .write_blocking(|tx| outbox::reschedule(tx, job.id, at, Some(&reason), false, now)),
             Err(JobError::Retry { message, after }) if job.attempt < job.max_attempts => {
                 let delay = self
                     .backoff

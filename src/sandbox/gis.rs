@@ -4,7 +4,8 @@
 //! this machine), answers with an Ack, and gives the result to `getState` after a delay.
 //! Exports serve the demo УО's data from the store; imports are accepted item by item.
 //! `POST /dev/gis/fault` with a code makes the next send fail with that SOAP Fault;
-//! `GET /dev/gis` shows what arrived.
+//! `GET /dev/gis` shows what arrived (imports with the request element they carried).
+//! Appeals are placed in it through [`super::gis_appeals`].
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ use crate::connectors::gis::xml::{self, Node};
 pub const MOUNT: &str = "/dev/gis";
 /// The demo УО's orgPPAGUID (see `sandbox::demo`).
 pub const SANDBOX_ORG_PPA_GUID: &str = "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+/// The demo УО's employee who answers appeals (AnswererGUID).
+pub const SANDBOX_ANSWERER_GUID: &str = "7c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 /// Where the integration package is looked for.
 pub const XSD_ROOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -42,6 +45,8 @@ pub struct Received {
     pub valid: Option<bool>,
     pub problem: Option<String>,
     pub answer: String,
+    /// The request element of an import (importAnswer, importMeteringDeviceValues).
+    pub body: Option<String>,
 }
 
 struct Pending {
@@ -56,6 +61,7 @@ pub struct SandboxGis {
     pending: Mutex<HashMap<String, Pending>>,
     fault: Mutex<Option<String>>,
     delay: Duration,
+    pub(crate) appeals: super::gis_appeals::Appeals,
 }
 
 impl Default for SandboxGis {
@@ -65,13 +71,21 @@ impl Default for SandboxGis {
             pending: Mutex::new(HashMap::new()),
             fault: Mutex::new(None),
             delay: Duration::from_secs(2),
+            appeals: Default::default(),
         }
     }
 }
 
 /// The routes, mounted at [`MOUNT`] in sandbox mode.
 pub fn routes() -> Vec<Route> {
-    routes![soap, overview, inject_fault]
+    routes![
+        soap,
+        overview,
+        inject_fault,
+        super::gis_appeals::place_appeal,
+        super::gis_appeals::list_appeals,
+        super::gis_appeals::appeal_page
+    ]
 }
 
 pub struct SoapAction(String);
@@ -153,6 +167,7 @@ async fn soap(
         valid: None,
         problem: None,
         answer: String::new(),
+        body: None,
     };
 
     let response = if action.0 == "getState" {
@@ -190,6 +205,9 @@ async fn soap(
         }
     } else {
         let element = body_element(&body).unwrap_or_default().to_string();
+        if action.0.starts_with("import") {
+            record.body = Some(element.clone());
+        }
         let checked = {
             let element = element.clone();
             tokio::task::spawn_blocking(move || validate(service, &element))
@@ -218,7 +236,7 @@ async fn soap(
             (checked, None) => {
                 record.valid = checked.map(|c| c.is_ok());
                 let element = xml::parse(element.as_bytes()).ok();
-                let content = result_for(app, &action.0, element).await;
+                let content = result_for(app, gis, &action.0, element).await;
                 let ack = Uuid::new_v4().to_string();
                 if let Ok(mut p) = gis.pending.lock() {
                     p.insert(
@@ -246,7 +264,12 @@ async fn soap(
 }
 
 /// The result the sandbox will give for a request.
-async fn result_for(app: &State<App>, operation: &str, element: Option<Node>) -> String {
+async fn result_for(
+    app: &State<App>,
+    gis: &SandboxGis,
+    operation: &str,
+    element: Option<Node>,
+) -> String {
     let Some(element) = element else {
         return gis_xml::error_message("FMT001300", "Пустой запрос");
     };
@@ -266,6 +289,10 @@ async fn result_for(app: &State<App>, operation: &str, element: Option<Node>) ->
                 .collect();
             gis_xml::import_results(&items)
         }
+        "exportAppeal" => gis
+            .appeals
+            .export(&element)
+            .unwrap_or_else(|| gis_xml::error_message("INT002012", "Нет объектов для экспорта")),
         "exportNsiItem" => match element.text_of("RegistryNumber").as_deref() {
             Some("2") => gis_xml::nsi_item(2, &gis_xml::NSI_RESOURCES),
             Some("27") => gis_xml::nsi_item(27, &gis_xml::NSI_METER_TYPES),

@@ -3,5 +3,6 @@
 pub mod demo;
 pub mod esia;
 pub mod gis;
+pub mod gis_appeals;
 pub mod gis_xml;
 pub mod registry;

@@ -108,6 +108,8 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     rocket
         .mount(console::API_BASE, console::api_routes())
         .mount(console::API_BASE, console::requests::routes())
+        .mount(console::API_BASE, console::readings::routes())
+        .mount(console::API_BASE, console::register::routes())
         .mount(console::API_BASE, console::houses::routes())
         .mount(console::API_BASE, console::announcements::routes())
         .mount("/", api::notifications::routes())

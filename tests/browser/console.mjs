@@ -1,13 +1,22 @@
 // The console in a real browser: sign in as an admin, look at every screen, retry a failed
-// exchange job, add a staff account, sign out. Run by tests/console_browser.rs with
-// GOSDOM_URL, CONSOLE_LOGIN and CONSOLE_PASSWORD; exits non-zero with the reason on failure.
+// exchange job, add a staff account, see the owners register, sign out; then sign in as a
+// dispatcher, take a request from new to done with a comment, and download the readings
+// CSV of a month. Run by tests/console_browser.rs with GOSDOM_URL, CONSOLE_LOGIN,
+// CONSOLE_PASSWORD, DISPATCHER_LOGIN, REQUEST_NUMBER, READINGS_PERIOD, METER_ID and
+// METER_SERIAL; exits non-zero with the reason on failure.
 
+import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 
 const base = process.env.GOSDOM_URL;
 const login = process.env.CONSOLE_LOGIN;
 const password = process.env.CONSOLE_PASSWORD;
 const shots = process.env.SCREENSHOT_DIR;
+const dispatcher = process.env.DISPATCHER_LOGIN;
+const requestNumber = process.env.REQUEST_NUMBER;
+const period = process.env.READINGS_PERIOD;
+const meterId = process.env.METER_ID;
+const meterSerial = process.env.METER_SERIAL;
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -29,7 +38,7 @@ try {
   await page.getByRole('button', { name: 'Войти' }).click();
   const nav = page.getByRole('navigation', { name: 'Разделы' });
   await nav.waitFor();
-  for (const screen of ['Заявки', 'Показания', 'Дома и чаты', 'Объявления', 'Обмен с ГИС ЖКХ', 'Статистика', 'Пользователи']) {
+  for (const screen of ['Заявки', 'Показания', 'Дома и чаты', 'Реестр собственников', 'Объявления', 'Обмен с ГИС ЖКХ', 'Статистика', 'Пользователи']) {
     await nav.getByRole('link', { name: screen }).waitFor();
   }
 
@@ -41,7 +50,18 @@ try {
   await page.getByText('просроченные').waitFor();
 
   await nav.getByRole('link', { name: 'Показания' }).click();
-  await page.getByText('Раздел в разработке.').waitFor();
+  await page.getByRole('link', { name: 'Выгрузить CSV для биллинга' }).waitFor();
+  await page.getByText('счётчиков', { exact: true }).waitFor();
+
+  await nav.getByRole('link', { name: 'Реестр собственников' }).click();
+  await page.getByRole('cell', { name: /ул\. Баумана/ }).waitFor();
+  await page.getByText('Загрузок ещё не было.').waitFor();
+  const badFile = 'house_fias_guid,premise_number,full_name,birth_date,snils,share\n00000000-0000-0000-0000-000000000000,1,Тест Тестов,1980-01-01,,1\n';
+  await page.locator('input[type="file"]').setInputFiles({ name: 'owners.csv', mimeType: 'text/csv', buffer: Buffer.from(badFile) });
+  await page.getByRole('button', { name: 'Загрузить' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Ничего не загружено' }).waitFor();
+  await page.getByRole('cell', { name: /строка 2: no house with FIAS GUID/ }).waitFor();
+  if (shots) await page.screenshot({ path: `${shots}/register.png`, fullPage: true });
 
   await nav.getByRole('link', { name: 'Обмен с ГИС ЖКХ' }).click();
   await page.getByRole('cell', { name: 'SRV006000 тестовая ошибка' }).waitFor();
@@ -69,6 +89,58 @@ try {
   await page.getByRole('button', { name: 'Войти' }).waitFor();
   await page.goto(`${base}/console/users`);
   await page.getByRole('button', { name: 'Войти' }).waitFor();
+
+  // A dispatcher of the УО: a request from new to done.
+  await page.getByLabel('Логин').fill(dispatcher);
+  await page.getByLabel('Пароль').fill(password);
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await nav.waitFor();
+  if (await nav.getByRole('link', { name: 'Реестр собственников' }).count() !== 0) {
+    throw new Error('an operator sees the owners register');
+  }
+  await nav.getByRole('link', { name: 'Заявки' }).click();
+  const row = page.getByRole('row').filter({ hasText: requestNumber });
+  await row.waitFor();
+  await row.click();
+  const card = page.locator('.request-card');
+  await card.getByRole('heading', { name: `Заявка № ${requestNumber}` }).waitFor();
+  await card.getByRole('button', { name: 'В работу' }).click();
+  await card.getByText(/^В работе/).waitFor();
+  await card.getByPlaceholder(/Причина/).fill('Заменили прокладку, напор восстановлен');
+  await card.getByRole('button', { name: 'Выполнена' }).click();
+  await card.getByText(/^Выполнена/).first().waitFor();
+  await card.locator('ol.timeline').getByText('Заменили прокладку, напор восстановлен').waitFor();
+  if (shots) await page.screenshot({ path: `${shots}/request-done.png`, fullPage: true });
+
+  // «Показания»: last month of the demo house, the known meter, and the CSV download.
+  await nav.getByRole('link', { name: 'Показания' }).click();
+  await page.locator('input[name="period"]').fill(period);
+  await page.locator('select[name="house_id"]').selectOption({ label: 'г. Казань, ул. Баумана, д. 44' });
+  await page.getByRole('button', { name: 'Показать' }).click();
+  const meterRow = page.locator(`tr[data-meter-id="${meterId}"]`);
+  await meterRow.getByText(`№ ${meterSerial}`).waitFor();
+  await meterRow.getByText('переданы').waitFor();
+  await page.locator('select[name="shown"]').selectOption('missing');
+  await page.getByText('Таких счётчиков нет.').waitFor();
+  if (shots) await page.screenshot({ path: `${shots}/readings.png`, fullPage: true });
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Выгрузить CSV для биллинга' }).click(),
+  ]);
+  if (!download.suggestedFilename().startsWith(`readings-${period}`)) {
+    throw new Error(`file name ${download.suggestedFilename()}`);
+  }
+  const bytes = await readFile(await download.path());
+  if (bytes[0] !== 0xef || bytes[1] !== 0xbb || bytes[2] !== 0xbf) throw new Error('no UTF-8 BOM');
+  const lines = bytes.subarray(3).toString('utf8').trim().split('\n');
+  if (!lines[0].startsWith('organisation_inn,house_fias_guid,house_address,premise,accounts,meter_id,')) {
+    throw new Error(`CSV header: ${lines[0]}`);
+  }
+  const known = lines.find((line) => line.includes(`,${meterId},`) && line.includes(`,${meterSerial},`));
+  if (!known || !known.includes('ул. Баумана') || !known.includes(`,${period}-22,confirmed,`)) {
+    throw new Error(`no row of meter ${meterId} in the CSV: ${lines.slice(0, 3).join(' | ')}`);
+  }
 } catch (e) {
   errors.push(e.message);
 } finally {

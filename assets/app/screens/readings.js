@@ -80,7 +80,7 @@ function meterCard(meter, fields) {
   }
   const result = el('p', { class: 'notice', role: 'status', hidden: true });
   card.append(result);
-  fields.set(meter.id, { meter, inputs, result });
+  fields.set(meter.id, { meter, inputs, result, unit });
   return card;
 }
 
@@ -100,7 +100,7 @@ function showResult(entry, outcome) {
     result.className = 'notice';
     result.textContent = outcome.duplicate
       ? 'Эти показания уже были переданы.'
-      : `Принято: ${outcome.values.map(decimal).join(' / ')} на ${date(outcome.taken_on)}.`
+      : `Принято: ${outcome.values.map(decimal).join(' / ')} ${entry.unit} на ${date(outcome.taken_on)}.`
         + (outcome.notice ? ` ${outcome.notice.message}.` : '');
     inputs.forEach(({ input }) => { input.disabled = true; });
     return;
@@ -146,8 +146,12 @@ async function render(root, params) {
     groups.get(meter.resource).push(meter);
   }
   const form = el('form', { novalidate: true });
-  for (const [resource, meters] of groups) {
-    form.append(el('h2', {}, RESOURCES[resource] || resource), meters.map((m) => meterCard(m, fields)));
+  // Water first, then electricity, gas and heat, as on a paper receipt.
+  const order = Object.keys(RESOURCES);
+  const rank = (resource) => (order.includes(resource) ? order.indexOf(resource) : order.length);
+  const sorted = [...groups].sort(([a], [b]) => rank(a) - rank(b));
+  for (const [resource, meters] of sorted) {
+    form.append(el('h2', {}, RESOURCES[resource] || resource), ...meters.map((m) => meterCard(m, fields)));
   }
   const status = el('p', { class: 'notice', role: 'status', hidden: true });
   const submit = el('button', { type: 'submit', class: 'button' }, 'Передать показания');

@@ -5,8 +5,19 @@ import { api, apiForm, photoUrl } from '../api.js?v=1';
 import { date, el } from '../dom.js?v=1';
 import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=1';
 
+// Deadlines and events are stored in UTC: shown in the resident's own time zone.
+const LOCAL_DAY = { day: '2-digit', month: '2-digit', year: 'numeric' };
+const LOCAL_TIME = { hour: '2-digit', minute: '2-digit' };
+
+function localDay(text) {
+  const d = text ? new Date(text) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString('ru-RU', LOCAL_DAY) : date(text);
+}
+
 function time(text) {
-  return text ? `${date(text)} ${String(text).slice(11, 16)}` : '';
+  const d = text ? new Date(text) : null;
+  if (!d || Number.isNaN(d.getTime())) return date(text);
+  return `${d.toLocaleDateString('ru-RU', LOCAL_DAY)} ${d.toLocaleTimeString('ru-RU', LOCAL_TIME)}`;
 }
 
 function chip(request) {
@@ -42,7 +53,7 @@ async function renderList(root, params) {
     onclick: () => navigate('request', { id: r.id }),
   },
   el('div', { class: 'address' }, `№ ${r.number} · ${r.problem_title}`),
-  el('p', { class: 'meta' }, `Подана ${date(r.created_at)}${r.deadline_at ? ` · срок ${date(r.deadline_at)}` : ''}`),
+  el('p', { class: 'meta' }, `Подана ${localDay(r.created_at)}${r.deadline_at ? ` · срок ${localDay(r.deadline_at)}` : ''}`),
   r.emergency ? el('span', { class: 'chip error' }, 'Аварийная') : null,
   chip(r)))));
 }

@@ -15,8 +15,12 @@ const STATES = [
 const KIND_NAMES = {
   'max.send': 'Сообщения в MAX',
   'gis.readings': 'Показания в ГИС ЖКХ',
+  'gis.import_readings': 'Показания в ГИС ЖКХ',
   'gis.appeals': 'Обращения ГИС ЖКХ',
+  'gis.pull_appeals': 'Обращения из ГИС ЖКХ',
   'gis.answer': 'Ответы на обращения',
+  'gis.import_answer': 'Ответы на обращения ГИС ЖКХ',
+  'gis.message': 'Сообщения ГИС ЖКХ',
   'gis.sync': 'Загрузка из ГИС ЖКХ',
 };
 const kindName = (kind) => KIND_NAMES[kind] || kind;
@@ -72,6 +76,35 @@ export async function render(container) {
   if (!data.can_retry) {
     container.append(h('p', { class: 'note' }, 'Подробности ошибок и повтор заданий доступны администраторам.'));
     return;
+  }
+  const waiting = data.waiting || [];
+  if (waiting.length > 0) {
+    container.append(h('h2', {}, 'Ожидают'));
+    container.append(
+      h(
+        'div',
+        { class: 'table-wrap card' },
+        h(
+          'table',
+          { class: 'table' },
+          h('thead', {}, h('tr', {}, h('th', {}, '№'), h('th', {}, 'Вид'), h('th', {}, 'Причина'), h('th', {}, 'Следующая попытка'))),
+          h(
+            'tbody',
+            {},
+            waiting.map((job) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, job.id),
+                h('td', { title: job.kind }, kindName(job.kind)),
+                h('td', { class: 'reason' }, job.reason || '—'),
+                h('td', { class: 'when' }, when(job.run_at)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   }
   container.append(h('h2', {}, 'Задания с ошибкой'));
   if (data.failed.length === 0) {

@@ -17,6 +17,8 @@ const ACTIONS = {
   'chat.bot_removed': 'бот удалён из чата дома',
   'announcement.create': 'объявление',
   'announcement.cancel': 'объявление отменено',
+  'readings.export': 'выгрузка показаний',
+  'register.import': 'загрузка реестра',
 };
 
 async function auditLog() {

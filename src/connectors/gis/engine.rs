@@ -49,11 +49,16 @@ pub enum Operation {
     },
     ImportAnswer {
         answers: Vec<Answer>,
+        #[serde(default)]
+        actions: Vec<appeals::Action>,
     },
     ExportAppeal {
         from: time::Date,
         to: time::Date,
         houses: Vec<String>,
+    },
+    ExportAppealByGuid {
+        appeals: Vec<String>,
     },
     ExportNsiItem {
         registry: u32,
@@ -77,10 +82,13 @@ impl Operation {
                 fias_house_guid,
                 meters,
             } => metering::export_history(fias_house_guid, meters, None)?,
-            Operation::ImportAnswer { answers } => appeals::import_answers(answers)?,
+            Operation::ImportAnswer { answers, actions } => {
+                appeals::import_answers(answers, actions)?
+            }
             Operation::ExportAppeal { from, to, houses } => {
                 appeals::export_appeals(*from, *to, houses)
             }
+            Operation::ExportAppealByGuid { appeals } => appeals::export_appeals_by_guid(appeals)?,
             Operation::ExportNsiItem { registry } => nsi::export_item(*registry),
             Operation::ExportHouseData { fias_house_guid } => house::export_house(fias_house_guid),
             Operation::ExportAccountData { fias_house_guid } => {
@@ -105,7 +113,7 @@ impl Operation {
             Operation::ImportMeteringDeviceValues { .. } => "importMeteringDeviceValues",
             Operation::ExportMeteringDeviceHistory { .. } => "exportMeteringDeviceHistory",
             Operation::ImportAnswer { .. } => "importAnswer",
-            Operation::ExportAppeal { .. } => "exportAppeal",
+            Operation::ExportAppeal { .. } | Operation::ExportAppealByGuid { .. } => "exportAppeal",
             Operation::ExportNsiItem { .. } => "exportNsiItem",
             Operation::ExportHouseData { .. } => "exportHouseData",
             Operation::ExportAccountData { .. } => "exportAccountData",
@@ -148,6 +156,18 @@ pub fn submit(
     consumer: Option<(&str, &str)>,
     now: OffsetDateTime,
 ) -> store::Result<i64> {
+    submit_for(tx, None, operation, consumer, now)
+}
+
+/// [`submit`] on behalf of one УО: its job's payload names the organisation, so the УО's
+/// admin sees the message fail (and can retry it) in the exchange screen.
+pub fn submit_for(
+    tx: &Connection,
+    organisation_id: Option<i64>,
+    operation: &Operation,
+    consumer: Option<(&str, &str)>,
+    now: OffsetDateTime,
+) -> store::Result<i64> {
     let request = serde_json::to_string(operation).unwrap_or_default();
     tx.execute(
         "INSERT INTO gis_messages (operation, direction, request, state, consumer, \
@@ -171,7 +191,10 @@ pub fn submit(
         &NewJob::new(
             JOB_KIND,
             format!("gis.message:{id}"),
-            serde_json::json!({ "message_id": id }),
+            match organisation_id {
+                Some(org) => serde_json::json!({ "message_id": id, "organisation_id": org }),
+                None => serde_json::json!({ "message_id": id }),
+            },
         )
         .max_attempts(30),
         now,

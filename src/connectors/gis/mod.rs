@@ -6,9 +6,12 @@
 //! Errors: [`GisError`] everywhere in this module; [`GisError::policy`] says what the engine
 //! does about one.
 
+pub mod answers;
+pub mod appeals_pull;
 pub mod client;
 pub mod engine;
 pub mod envelope;
+pub mod nsi_load;
 pub mod ops;
 pub mod readings;
 pub mod schedule;
@@ -153,6 +156,15 @@ pub fn org_ppa_guid(config: &Config) -> String {
         crate::sandbox::gis::SANDBOX_ORG_PPA_GUID.to_string()
     } else {
         config.gis.org_ppa_guid.clone()
+    }
+}
+
+/// `gis.answerer_guid`, or the sandbox's answerer in sandbox mode without one.
+pub fn answerer_guid(config: &Config) -> String {
+    if config.gis.answerer_guid.is_empty() && config.is_sandbox() {
+        crate::sandbox::gis::SANDBOX_ANSWERER_GUID.to_string()
+    } else {
+        config.gis.answerer_guid.clone()
     }
 }
 

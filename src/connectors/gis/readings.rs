@@ -34,7 +34,7 @@ impl GisReadings {
     }
 
     /// The batch as the connector's values; a resource without a cached НСИ 2 entry waits
-    /// for the nightly sync (which loads the registry).
+    /// ([`ExportError::Wait`]) for the registry, loaded at start-up and by the nightly sync.
     fn values(&self, batch: &ExportBatch) -> Result<Vec<MeterValue>, ExportError> {
         let conn = self
             .store
@@ -48,8 +48,10 @@ impl GisReadings {
                 let resource = ops::nsi::resource_ref(&conn, &item.resource)
                     .map_err(|e| ExportError::Retry(e.to_string()))?
                     .ok_or_else(|| {
-                        ExportError::Retry(format!(
-                            "НСИ 2 has no entry for {} yet; run `gosdom gis sync`",
+                        ExportError::Wait(format!(
+                            "ожидает справочник НСИ 2 (вид коммунального ресурса «{}») из \
+                             ГИС ЖКХ: он загружается при запуске и ночной синхронизацией \
+                             (`gosdom gis sync`)",
                             item.resource
                         ))
                     })?;

@@ -81,20 +81,29 @@ impl Handler for NightlySync {
     }
 }
 
-/// Registers the exchange and the nightly sync with the worker, when ГИС ЖКХ is usable.
+/// Registers the exchange, the nightly sync, the appeals pull and the answers with the
+/// worker, when ГИС ЖКХ is usable; queues the НСИ registries that are not cached yet.
 pub fn register(
     jobs: &mut jobs::Jobs,
     config: &crate::config::Config,
     store: &Store,
     clock: &SharedClock,
 ) -> Result<(), super::GisError> {
+    use super::{answers, appeals_pull, nsi_load};
+
     let client = super::client_from_config(config)?;
+    let requests = crate::domain::requests::Settings::new(config);
     let engine = super::engine::Engine::new(
         store.clone(),
         client.clone(),
         clock.clone(),
         config.gis.poll_seconds.clone(),
-    );
+    )
+    .with_consumer(
+        appeals_pull::CONSUMER,
+        appeals_pull::consumer(requests, clock.clone()),
+    )
+    .with_consumer(nsi_load::CONSUMER, nsi_load::consumer(clock.clone()));
     jobs.register(super::engine::JOB_KIND, Arc::new(engine));
     jobs.register(
         JOB_KIND,
@@ -107,9 +116,32 @@ pub fn register(
             hour: config.gis.sync_hour,
         }),
     );
+    jobs.register(
+        appeals_pull::JOB_KIND,
+        Arc::new(appeals_pull::PullAppeals {
+            store: store.clone(),
+            clock: clock.clone(),
+            org_ppa_guid: super::org_ppa_guid(config),
+            every: Duration::minutes(i64::from(config.gis.appeals_minutes.max(1))),
+        }),
+    );
+    jobs.register(
+        answers::JOB_KIND,
+        Arc::new(answers::ImportAnswers {
+            store: store.clone(),
+            clock: clock.clone(),
+            answerer_guid: super::answerer_guid(config),
+            schedule: config.gis.poll_seconds.clone(),
+        }),
+    );
     let now = clock.now();
     let hour = config.gis.sync_hour;
-    store.write_blocking(|tx| plan_next(tx, now, hour))?;
+    store.write_blocking(|tx| {
+        plan_next(tx, now, hour)?;
+        appeals_pull::plan(tx, now)?;
+        nsi_load::load_missing(tx, now)?;
+        Ok(())
+    })?;
     Ok(())
 }
 

@@ -203,6 +203,19 @@ pub fn import_text(
     snils_key: &Secret,
     now: OffsetDateTime,
 ) -> Result<Report, ImportError> {
+    import_text_for(store, kind, text, snils_key, now, None)
+}
+
+/// [`import_text`] limited to one УО's houses when `organisation` is given (the console):
+/// a row about another УО's house (or, in a houses file, another УО's ИНН) is a wrong row.
+pub fn import_text_for(
+    store: &Store,
+    kind: Kind,
+    text: &str,
+    snils_key: &Secret,
+    now: OffsetDateTime,
+    organisation: Option<i64>,
+) -> Result<Report, ImportError> {
     let rows = read_rows(kind, text)?;
     let mut conn = store.conn()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -212,10 +225,10 @@ pub fn import_text(
     let mut cleared = std::collections::HashSet::new();
     for row in &rows {
         let result = match kind {
-            Kind::Houses => house(&tx, row, &at),
-            Kind::Accounts => account(&tx, row, &at),
-            Kind::Owners => owner(&tx, row, snils_key, &at, &mut cleared),
-            Kind::Meters => meter(&tx, row, &at),
+            Kind::Houses => house(&tx, row, &at, organisation),
+            Kind::Accounts => account(&tx, row, &at, organisation),
+            Kind::Owners => owner(&tx, row, snils_key, &at, &mut cleared, organisation),
+            Kind::Meters => meter(&tx, row, &at, organisation),
         };
         match result {
             Ok(true) => report.created += 1,
@@ -277,11 +290,12 @@ fn date(text: &str, column: &str) -> Result<String, String> {
         .map_err(|_| format!("`{column}` {text:?} is not a date (YYYY-MM-DD or DD.MM.YYYY)"))
 }
 
-fn house_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
+fn house_id(tx: &Transaction<'_>, row: &Row, organisation: Option<i64>) -> Result<i64, String> {
     let fias = guid(row.need("house_fias_guid")?, "house_fias_guid")?;
     tx.query_row(
-        "SELECT id FROM houses WHERE fias_guid = ?1 AND removed_at IS NULL",
-        [&fias],
+        "SELECT id FROM houses WHERE fias_guid = ?1 AND removed_at IS NULL \
+         AND (?2 IS NULL OR organisation_id = ?2)",
+        params![fias, organisation],
         |r| r.get(0),
     )
     .optional()
@@ -291,8 +305,8 @@ fn house_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
     })
 }
 
-fn premise_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
-    let house = house_id(tx, row)?;
+fn premise_id(tx: &Transaction<'_>, row: &Row, organisation: Option<i64>) -> Result<i64, String> {
+    let house = house_id(tx, row, organisation)?;
     let number = row.need("premise_number")?;
     tx.query_row(
         "SELECT id FROM premises WHERE house_id = ?1 AND number = ?2 AND removed_at IS NULL",
@@ -304,7 +318,12 @@ fn premise_id(tx: &Transaction<'_>, row: &Row) -> Result<i64, String> {
     .ok_or_else(|| format!("no premise {number} in that house; import its account first"))
 }
 
-fn house(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
+fn house(
+    tx: &Transaction<'_>,
+    row: &Row,
+    at: &str,
+    organisation: Option<i64>,
+) -> Result<bool, String> {
     let inn = row.need("organisation_inn")?;
     if !(inn.len() == 10 || inn.len() == 12) || !inn.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!(
@@ -326,9 +345,13 @@ fn house(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
         })
         .optional()
         .map_err(db)?;
-    let org = match org {
-        Some(id) => id,
-        None => {
+    let org = match (org, organisation) {
+        (Some(id), Some(only)) if id != only => {
+            return Err(format!("ИНН {inn} is another organisation's"))
+        }
+        (None, Some(_)) => return Err(format!("ИНН {inn} is not this organisation's")),
+        (Some(id), _) => id,
+        (None, None) => {
             let name = row
                 .get("organisation_name")
                 .ok_or("a new organisation needs `organisation_name`")?;
@@ -375,8 +398,13 @@ fn house(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
     }
 }
 
-fn account(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
-    let house = house_id(tx, row)?;
+fn account(
+    tx: &Transaction<'_>,
+    row: &Row,
+    at: &str,
+    organisation: Option<i64>,
+) -> Result<bool, String> {
+    let house = house_id(tx, row, organisation)?;
     let number = row.need("premise_number")?;
     let account = row.need("account_number")?;
     let area = row.get("area").map(|a| decimal(a, "area")).transpose()?;
@@ -449,8 +477,9 @@ fn owner(
     key: &Secret,
     at: &str,
     cleared: &mut std::collections::HashSet<i64>,
+    organisation: Option<i64>,
 ) -> Result<bool, String> {
-    let premise = premise_id(tx, row)?;
+    let premise = premise_id(tx, row, organisation)?;
     let name = row.need("full_name")?;
     let birth = row
         .get("birth_date")
@@ -458,8 +487,7 @@ fn owner(
         .transpose()?;
     let snils = match row.get("snils") {
         Some(text) => {
-            let digits = normalise_snils(text)
-                .ok_or_else(|| format!("`snils` {text:?} does not have 11 digits"))?;
+            let digits = normalise_snils(text).ok_or("`snils` does not have 11 digits")?;
             if !snils_checksum_ok(&digits) {
                 return Err("`snils` has a wrong check number".into());
             }
@@ -504,8 +532,13 @@ fn owner(
 
 const RESOURCES: [&str; 5] = ["cold_water", "hot_water", "electricity", "gas", "heat"];
 
-fn meter(tx: &Transaction<'_>, row: &Row, at: &str) -> Result<bool, String> {
-    let premise = premise_id(tx, row)?;
+fn meter(
+    tx: &Transaction<'_>,
+    row: &Row,
+    at: &str,
+    organisation: Option<i64>,
+) -> Result<bool, String> {
+    let premise = premise_id(tx, row, organisation)?;
     let serial = row.need("serial")?;
     let resource = row.need("resource")?;
     if !RESOURCES.contains(&resource) {

@@ -83,6 +83,38 @@ pub fn failed(scope: Scope, conn: &Connection, limit: u32) -> Result<Vec<FailedJ
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// A job still in the queue that says why it waits (or why its last try failed).
+#[derive(Clone, Debug, Serialize)]
+pub struct WaitingJob {
+    pub id: i64,
+    pub kind: String,
+    pub attempts: i64,
+    pub reason: String,
+    pub run_at: String,
+}
+
+/// Pending jobs inside `scope` that carry a reason (waiting for something, or retrying
+/// after an error), soonest first.
+pub fn waiting(scope: Scope, conn: &Connection, limit: u32) -> Result<Vec<WaitingJob>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, attempts, last_error, run_at FROM outbox \
+         WHERE state = 'pending' AND last_error IS NOT NULL AND last_error <> '' \
+           AND (?1 IS NULL OR json_extract(payload, '$.organisation_id') = ?1) \
+         ORDER BY run_at, id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![scope.organisation(), limit], |r| {
+        let reason: String = r.get(3)?;
+        Ok(WaitingJob {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            attempts: r.get(2)?,
+            reason: reason.chars().take(REASON_CHARS).collect(),
+            run_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// Puts the failed job `id` inside `scope` back in the queue; its kind when it did.
 pub fn retry(
     scope: Scope,

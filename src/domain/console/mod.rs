@@ -8,6 +8,8 @@
 pub mod audit;
 pub mod exchange;
 pub mod houses;
+pub mod readings;
+pub mod register;
 pub mod sessions;
 pub mod staff;
 pub mod throttle;

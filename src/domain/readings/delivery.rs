@@ -29,6 +29,8 @@ pub const BATCH_LIMIT: usize = 1000;
 const SLOT_SECONDS: i64 = 60;
 /// Waits between polls for the result: 10 s, 60 s, 300 s, 900 s, then 1800 s.
 const POLL_WAITS: [i64; 5] = [10, 60, 300, 900, 1800];
+/// How long a batch waits before it looks again for what it was missing.
+const WAIT_SECONDS: i64 = 300;
 
 /// One meter's values in an import.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +78,10 @@ pub enum ExportError {
     /// A fault that repeating cannot fix (format, rights): the job gives up.
     #[error("{0}")]
     Fatal(String),
+    /// Something the message needs is not there yet (e.g. the НСИ cache): the job waits
+    /// without using up attempts and shows this reason in the exchange screen.
+    #[error("{0}")]
+    Wait(String),
 }
 
 /// What the ГИС ЖКХ connector offers for readings. Both calls block (they run on the
@@ -174,7 +180,17 @@ impl jobs::Handler for ImportReadings {
         let batch = load_batch(&*self.store.conn()?, message.id)?;
 
         let Some(ack_guid) = message.ack_guid else {
-            let ack = self.export.submit(&batch).map_err(job_error)?;
+            let ack = match self.export.submit(&batch) {
+                Ok(ack) => ack,
+                Err(ExportError::Wait(reason)) => {
+                    tracing::warn!(export = message.id, "readings wait: {reason}");
+                    return Ok(Outcome::Waiting {
+                        at: now + Duration::seconds(WAIT_SECONDS),
+                        reason,
+                    });
+                }
+                Err(e) => return Err(job_error(e)),
+            };
             self.store.write_blocking(|tx| {
                 mark_sent(tx, message.id, &ack, now)?;
                 Ok(())
@@ -228,7 +244,7 @@ impl jobs::Handler for ImportReadings {
 
 fn job_error(e: ExportError) -> JobError {
     match e {
-        ExportError::Retry(message) => JobError::retry(message),
+        ExportError::Retry(message) | ExportError::Wait(message) => JobError::retry(message),
         ExportError::Fatal(message) => JobError::Fatal(message),
     }
 }

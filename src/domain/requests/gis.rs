@@ -49,6 +49,8 @@ pub struct UpsertReport {
     pub created: Vec<i64>,
     /// Request ids already known (withdrawn ones were declined now).
     pub known: Vec<i64>,
+    /// Known request ids whose text changed in ГИС ЖКХ and was updated now.
+    pub updated: Vec<i64>,
     /// AppealGUIDs that could not be placed, and why (`unknown_house`, `empty_text`).
     pub skipped: Vec<(String, String)>,
 }
@@ -62,12 +64,68 @@ pub fn upsert_appeals(
     now: OffsetDateTime,
 ) -> Result<UpsertReport> {
     in_write_tx(conn, settings, &[], |tx| {
-        let mut report = UpsertReport::default();
-        for appeal in appeals {
-            upsert_one(tx, settings, appeal, now, &mut report)?;
-        }
-        Ok(report)
+        upsert_appeals_in(tx, settings, appeals, now)
     })
+}
+
+/// [`upsert_appeals`] inside the caller's transaction (the ГИС ЖКХ connector records the
+/// export's result in the same one).
+pub fn upsert_appeals_in(
+    tx: &Connection,
+    settings: &Settings,
+    appeals: &[PulledAppeal],
+    now: OffsetDateTime,
+) -> Result<UpsertReport> {
+    let mut report = UpsertReport::default();
+    for appeal in appeals {
+        upsert_one(tx, settings, appeal, now, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// The request text of an appeal: its topic, then its text, within the request limit.
+fn request_text(appeal: &PulledAppeal) -> String {
+    let text = match appeal
+        .topic
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(topic) => format!("Тема: {topic}\n\n{}", appeal.text.trim()),
+        None => appeal.text.trim().to_string(),
+    };
+    text.chars().take(lifecycle::MAX_TEXT).collect()
+}
+
+/// An appeal pulled again with another text: the open request takes the new text, with
+/// an internal event that says so. Returns whether it changed.
+fn update_text(
+    conn: &Connection,
+    request: &records::Request,
+    appeal: &PulledAppeal,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let text = request_text(appeal);
+    if appeal.text.trim().is_empty() || text == request.text || !request.status.is_open() {
+        return Ok(false);
+    }
+    conn.execute(
+        "UPDATE requests SET text = ?2, updated_at = ?3 WHERE id = ?1",
+        rusqlite::params![request.id, text, crate::store::ts(now)],
+    )?;
+    records::add_event(
+        conn,
+        request.id,
+        &records::NewEvent {
+            kind: "comment",
+            status: None,
+            text: Some("Текст обращения изменён в ГИС ЖКХ."),
+            visible: false,
+        },
+        &Actor::Gis,
+        now,
+    )?;
+    Ok(true)
 }
 
 fn upsert_one(
@@ -96,6 +154,8 @@ fn upsert_one(
                     &Actor::Gis,
                     now,
                 )?;
+            } else if update_text(conn, &request, appeal, now)? {
+                report.updated.push(id);
             }
         }
         report.known.push(id);
@@ -132,22 +192,13 @@ fn upsert_one(
             .optional()?,
         None => None,
     };
-    let text = match appeal
-        .topic
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        Some(topic) => format!("Тема: {topic}\n\n{}", appeal.text.trim()),
-        None => appeal.text.trim().to_string(),
-    };
     if appeal.text.trim().is_empty() {
         report
             .skipped
             .push((appeal.appeal_guid.clone(), "empty_text".into()));
         return Ok(());
     }
-    let text: String = text.chars().take(lifecycle::MAX_TEXT).collect();
+    let text = request_text(appeal);
     let settings = settings.for_organisation(conn, appeal.organisation_id)?;
     let draft = Draft {
         organisation_id: appeal.organisation_id,

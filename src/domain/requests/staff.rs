@@ -31,8 +31,12 @@ pub struct StatusBody {
     /// Required to decline or defer; shown to the resident.
     pub reason: Option<String>,
     /// Required with `deferred`, `YYYY-MM-DD`.
+    #[serde(default, with = "ymd::option")]
     pub deferred_until: Option<Date>,
 }
+
+// The console sends the date as `YYYY-MM-DD` (time's own serde form is a tuple).
+time::serde::format_description!(ymd, Date, "[year]-[month]-[day]");
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct AssignBody {

@@ -17,21 +17,30 @@ const FAILED_SHOWN: u32 = 200;
 pub async fn exchange_state(app: &State<App>, staff: Staff) -> ApiResult<Json<Value>> {
     let scope = staff.scope();
     let admin = staff.member.is_admin();
-    let (depth, last_done, failed) = app
+    let (depth, last_done, failed, waiting) = app
         .store
         .call(move |conn| {
-            let failed = if admin {
-                exchange::failed(scope, conn, FAILED_SHOWN)?
+            let (failed, waiting) = if admin {
+                (
+                    exchange::failed(scope, conn, FAILED_SHOWN)?,
+                    exchange::waiting(scope, conn, FAILED_SHOWN)?,
+                )
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
-            Ok((exchange::depth(conn)?, exchange::last_done(conn)?, failed))
+            Ok((
+                exchange::depth(conn)?,
+                exchange::last_done(conn)?,
+                failed,
+                waiting,
+            ))
         })
         .await?;
     Ok(Json(json!({
         "depth": depth,
         "last_done": last_done,
         "failed": failed,
+        "waiting": waiting,
         "can_retry": admin,
     })))
 }

@@ -12,6 +12,8 @@ pub mod audit;
 pub mod exchange;
 pub mod guard;
 pub mod houses;
+pub mod readings;
+pub mod register;
 pub mod requests;
 pub mod session;
 pub mod usage;
