@@ -75,6 +75,7 @@ impl Service {
             tracing::warn!("ГИС ЖКХ exchange is off: {e}");
         }
         register_readings(&mut jobs, &app).context("cannot set up readings delivery")?;
+        store.write_blocking(|tx| crate::domain::chats::schedule_daily_refresh(tx, clock.now()))?;
         jobs.register(
             close_requests::KIND,
             Arc::new(close_requests::CloseDoneRequests {

@@ -380,6 +380,7 @@ fn a_faulty_gis_loses_no_readings_and_sends_each_import_as_one_message() {
             }
             Err(ExportError::Retry(_)) => {}
             Err(ExportError::Fatal(e)) => panic!("import given up at attempt {attempt}: {e}"),
+            Err(ExportError::Wait(e)) => panic!("import waits at attempt {attempt}: {e}"),
         }
     }
     let ack = ack.expect("acknowledged in the end");
@@ -392,6 +393,7 @@ fn a_faulty_gis_loses_no_readings_and_sends_each_import_as_one_message() {
             }
             Ok(None) | Err(ExportError::Retry(_)) => {}
             Err(ExportError::Fatal(e)) => panic!("result given up at attempt {attempt}: {e}"),
+            Err(ExportError::Wait(e)) => panic!("result waits at attempt {attempt}: {e}"),
         }
     }
     let results = results.expect("results in the end");

@@ -279,10 +279,14 @@ async fn a_status_change_reaches_the_resident_in_max_with_a_button_to_the_reques
     assert_eq!(button["type"], "open_app", "{}", sent.body);
     assert_eq!(button["payload"], format!("request_{id}"));
 
-    // A resident who turned notifications off hears nothing of the next change.
+    // A resident who turned request notices off in «Уведомления» hears nothing of the next
+    // change.
     store
         .write_blocking(|tx| {
-            tx.execute("UPDATE max_users SET notify = 0 WHERE user_id = 11", [])?;
+            tx.execute(
+                "UPDATE max_users SET notify_requests = 0 WHERE user_id = 11",
+                [],
+            )?;
             Ok(())
         })
         .unwrap();

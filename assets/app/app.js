@@ -9,6 +9,7 @@ import './screens/property.js?v=1';
 import './screens/claim.js?v=1';
 import { startParam } from './screens/readings.js?v=1';
 import './screens/requests.js?v=1';
+import './screens/notifications.js?v=1';
 
 let launch = '';
 

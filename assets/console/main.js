@@ -41,8 +41,12 @@ export function navigate(path, replace = false) {
   show();
 }
 
+// Each show() gets a number; a slower earlier one must not replace a newer screen.
+let shown = 0;
+
 async function show() {
   if (!me || !main) return;
+  const turn = ++shown;
   const screen = screenOf(location.pathname);
   for (const link of nav.querySelectorAll('a')) {
     link.toggleAttribute('aria-current', link.dataset.path === screen.path);
@@ -54,9 +58,9 @@ async function show() {
     const view = await import(screen.module);
     const container = h('section', { class: 'screen' });
     await view.render(container, { me, navigate });
-    clear(main).append(container);
+    if (turn === shown) clear(main).append(container);
   } catch (error) {
-    clear(main).append(errorBox(error));
+    if (turn === shown) clear(main).append(errorBox(error));
   }
 }
 

@@ -112,16 +112,35 @@ fn message(
     bot: &BotIdentity,
     now: OffsetDateTime,
 ) -> store::Result<()> {
-    // Group chats (a house chat the bot was added to) get no answers from the bot.
+    // Group chats (a house chat the bot was added to) get no answers, but for `/bind`.
     if !update.in_dialog() {
-        return Ok(());
+        return super::chats::group_message(tx, update, now);
     }
     let Some(user) = update.user.as_ref().filter(|u| !u.is_bot) else {
         return Ok(());
     };
     let id = remember_user(tx, user.user_id, &user.first_name, dialog_chat(update), now)?;
     outgoing::record_usage(tx, "message_received", Some(id), now)?;
-    send_help(tx, &update.dedup_key(), user.user_id, id, bot, now)
+    let text = update.message.as_ref().and_then(|m| m.text.as_deref());
+    match text.map(|t| super::chats::dialog_command(tx, id, t, now)) {
+        Some(Ok(Some(super::chats::STOPPED))) => outgoing::enqueue_message(
+            tx,
+            &update.dedup_key(),
+            Recipient::User(user.user_id),
+            super::chats::STOPPED,
+            None,
+            Vec::new(),
+            None,
+            now,
+        )
+        .map(|_| ()),
+        Some(Ok(Some(first))) => {
+            let text = format!("{first}\n\n{}", texts::help());
+            send_text(tx, &update.dedup_key(), user.user_id, id, &text, bot, now)
+        }
+        Some(Err(e)) => Err(e),
+        _ => send_help(tx, &update.dedup_key(), user.user_id, id, bot, now),
+    }
 }
 
 fn send_help(
@@ -132,11 +151,23 @@ fn send_help(
     bot: &BotIdentity,
     now: OffsetDateTime,
 ) -> store::Result<()> {
+    send_text(tx, key, user_id, max_user_id, &texts::help(), bot, now)
+}
+
+fn send_text(
+    tx: &rusqlite::Connection,
+    key: &str,
+    user_id: i64,
+    max_user_id: i64,
+    text: &str,
+    bot: &BotIdentity,
+    now: OffsetDateTime,
+) -> store::Result<()> {
     outgoing::enqueue_message(
         tx,
         key,
         Recipient::User(user_id),
-        &texts::help(),
+        text,
         Some(TextFormat::Html),
         texts::app_buttons(bot, false, None),
         Some(app_button_sent(max_user_id)),
@@ -242,6 +273,9 @@ fn group_event(
                 params![id, kind, status, update.title, update.actor_id, ts(now)],
             )?;
         }
+    }
+    if kind == "bot_removed" {
+        crate::domain::chats::bot_removed(tx, chat_id, now)?;
     }
     let user_id = update
         .member_id

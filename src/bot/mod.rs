@@ -7,6 +7,8 @@
 //! limits. Errors are [`crate::store::StoreError`] here and [`crate::jobs::JobError`] in
 //! job handlers.
 
+pub mod announcements;
+pub mod chats;
 pub mod cli;
 pub mod dialog;
 pub mod outgoing;
@@ -226,8 +228,20 @@ pub fn register_with(jobs: &mut Jobs, app: &App, api: Arc<dyn MaxApi>, pacer: Ar
     );
     jobs.register(
         outgoing::ANSWER,
-        Arc::new(outgoing::AnswerHandler::new(api.clone(), pacer)),
+        Arc::new(outgoing::AnswerHandler::new(api.clone(), pacer.clone())),
     );
+    let refresh = || chats::RefreshLink {
+        api: api.clone(),
+        pacer: pacer.clone(),
+        store: app.store.clone(),
+        clock: app.clock.clone(),
+    };
+    jobs.register(crate::domain::chats::REFRESH_LINK, Arc::new(refresh()));
+    jobs.register(
+        crate::domain::chats::REFRESH_LINKS,
+        Arc::new(chats::RefreshLinks(refresh())),
+    );
+    announcements::register(jobs, app);
     jobs.register(
         subscription::ENSURE,
         Arc::new(subscription::EnsureHandler::new(app, api)),

@@ -36,7 +36,8 @@ impl ReminderSender for BotReminders {
         // because a user may have turned them off since.
         let notify: Option<bool> = tx
             .query_row(
-                "SELECT notify = 1 AND stopped_at IS NULL FROM max_users WHERE id = ?1",
+                "SELECT notify = 1 AND notify_readings = 1 AND stopped_at IS NULL FROM max_users \
+                 WHERE id = ?1",
                 [reminder.max_user_id],
                 |r| r.get(0),
             )

@@ -47,6 +47,7 @@ impl Handler for NotifyHandler {
         let bot = identity(tx, &self.config)?;
         let mut stmt = tx.prepare(
             "SELECT id, user_id FROM max_users WHERE person_id = ?1 AND notify = 1 \
+             AND notify_requests = 1 \
              AND stopped_at IS NULL",
         )?;
         let users = stmt

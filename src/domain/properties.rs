@@ -94,11 +94,16 @@ pub struct PropertySummary {
     /// `linked`, or `pending` while the УО checks a proof by account.
     pub status: String,
     pub proof: String,
+    /// The house chat's invite link: only for a `linked` property of a house with a bound
+    /// chat whose link is known.
+    pub house_chat_link: Option<String>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT p.id, h.id, h.address, p.number, p.kind, p.area, \
      COALESCE(l.share, (SELECT o.share FROM owners o WHERE o.premise_id = p.id LIMIT 1)), \
-     org.name, l.status, l.proof \
+     org.name, l.status, l.proof, \
+     CASE WHEN l.status = 'linked' THEN (SELECT c.link FROM max_chats c \
+       WHERE c.chat_id = h.max_chat_id AND c.status = 'active') END \
      FROM property_links l JOIN premises p ON p.id = l.premise_id \
      JOIN houses h ON h.id = p.house_id JOIN organisations org ON org.id = h.organisation_id \
      WHERE l.person_id = ?1 AND p.removed_at IS NULL";
@@ -115,6 +120,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<PropertySummary> {
         organisation: r.get(7)?,
         status: r.get(8)?,
         proof: r.get(9)?,
+        house_chat_link: r.get(10)?,
     })
 }
 
@@ -174,6 +180,7 @@ pub struct HouseChat {
     pub chat_id: i64,
     /// A join link, when one is known; `null` otherwise.
     pub link: Option<String>,
+    pub title: Option<String>,
 }
 
 /// The object card.
@@ -186,7 +193,10 @@ pub struct PropertyCard {
     pub accounts: Vec<Account>,
     pub meters: Vec<Meter>,
     pub open_requests: i64,
+    /// The house's chat: only for a `linked` property.
     pub house_chat: Option<HouseChat>,
+    /// The person told the УО that the house needs a chat.
+    pub house_chat_requested: bool,
 }
 
 /// The card of one of the person's properties; `None` when it is not theirs.
@@ -227,17 +237,34 @@ pub fn card(
         |r| r.get(0),
     )?;
     Ok(Some(PropertyCard {
-        summary,
         cadastral_number,
         premises_guid,
         accounts,
         meters: meters_of_premise(conn, premise_id)?,
+        house_chat: match chat_id.filter(|_| summary.status == "linked") {
+            Some(chat_id) => Some(house_chat(conn, chat_id)?),
+            None => None,
+        },
+        house_chat_requested: crate::domain::chats::wished(conn, summary.house_id, person_id)?,
+        summary,
         open_requests,
-        house_chat: chat_id.map(|chat_id| HouseChat {
-            chat_id,
-            link: None,
-        }),
     }))
+}
+
+fn house_chat(conn: &Connection, chat_id: i64) -> store::Result<HouseChat> {
+    let known: Option<(Option<String>, String)> = conn
+        .query_row(
+            "SELECT link, title FROM max_chats WHERE chat_id = ?1 AND status = 'active'",
+            [chat_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (link, title) = known.unwrap_or((None, String::new()));
+    Ok(HouseChat {
+        chat_id,
+        link,
+        title: Some(title).filter(|t| !t.is_empty()),
+    })
 }
 
 /// The meters of one of the person's properties; `None` when it is not theirs.

@@ -253,16 +253,16 @@ impl Jobs {
             .record(started.elapsed().as_secs_f64());
         let now = self.clock.now();
         let recorded = match result {
-            Ok(Outcome::Done) => self.store.write_blocking(|tx| {
+            Ok(Outcome::Done) => self.record(&job, |tx| {
                 handler.on_done(tx, &job)?;
                 outbox::complete(tx, job.id, now)
             }),
-            Ok(Outcome::Later(at)) => self
-                .store
-                .write_blocking(|tx| outbox::reschedule(tx, job.id, at, None, false, now)),
-            Ok(Outcome::Waiting { at, reason }) => self
-                .store
-                .write_blocking(|tx| outbox::reschedule(tx, job.id, at, Some(&reason), false, now)),
+            Ok(Outcome::Later(at)) => self.record(&job, |tx| {
+                outbox::reschedule(tx, job.id, at, None, false, now)
+            }),
+            Ok(Outcome::Waiting { at, reason }) => self.record(&job, |tx| {
+                outbox::reschedule(tx, job.id, at, Some(&reason), false, now)
+            }),
             Err(JobError::Retry { message, after }) if job.attempt < job.max_attempts => {
                 let delay = self
                     .backoff
@@ -274,7 +274,7 @@ impl Jobs {
                     retry_in_s = delay.as_secs(), error = %message,
                     "outbox: job failed, will retry"
                 );
-                self.store.write_blocking(|tx| {
+                self.record(&job, |tx| {
                     outbox::reschedule(tx, job.id, at, Some(&message), true, now)
                 })
             }
@@ -286,7 +286,7 @@ impl Jobs {
                 );
                 metrics::counter!("gosdom_outbox_failed_total", "kind" => job.kind.clone())
                     .increment(1);
-                self.store.write_blocking(|tx| {
+                self.record(&job, |tx| {
                     handler.on_failed(tx, &job, &message)?;
                     outbox::fail(tx, job.id, &message, now)
                 })
@@ -296,6 +296,26 @@ impl Jobs {
             // The lease runs out and a restart picks the job up again.
             tracing::error!(job = job.id, error = %e, "outbox: cannot record job result");
         }
+    }
+}
+
+impl Jobs {
+    /// Records a run's result, unless the run was superseded meanwhile: its lease ran out
+    /// and the job was claimed again, or a restart recovered it, so that a late result can
+    /// neither undo a newer run's outcome nor commit its local effects twice.
+    fn record(
+        &self,
+        job: &Job,
+        apply: impl FnOnce(&rusqlite::Transaction) -> store::Result<()>,
+    ) -> store::Result<()> {
+        self.store.write_blocking(|tx| {
+            if outbox::is_claimed(tx, job.id, job.attempt)? {
+                apply(tx)
+            } else {
+                tracing::warn!(job = job.id, kind = %job.kind, "outbox: late result of a superseded run ignored");
+                Ok(())
+            }
+        })
     }
 }
 

@@ -129,6 +129,18 @@ pub fn claim(
     Ok(jobs)
 }
 
+/// Whether the job is still in the run that claimed it as attempt `attempt`.
+pub fn is_claimed(conn: &Connection, id: i64, attempt: u32) -> store::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM outbox WHERE id = ?1 AND state = 'running' AND attempts = ?2",
+            params![id, attempt],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// Marks a job done.
 pub fn complete(conn: &Connection, id: i64, now: OffsetDateTime) -> store::Result<()> {
     conn.execute(

@@ -44,7 +44,9 @@ async function render(root) {
   }
   root.append(el('div', { class: 'stack' },
     el('button', { type: 'button', class: 'button secondary', onclick: () => navigate('claim', {}) },
-      'Добавить помещение по лицевому счёту')));
+      'Добавить помещение по лицевому счёту'),
+    el('button', { type: 'button', class: 'button secondary', onclick: () => navigate('notifications', {}) },
+      'Уведомления')));
 }
 
 registerScreen('properties', { title: 'Мои объекты', render });

@@ -5,6 +5,7 @@ import { api } from '../api.js?v=1';
 import { date, decimal, el, KINDS, RESOURCES, UNITS } from '../dom.js?v=1';
 import { navigate, propertyActionsList, registerScreen } from '../router.js?v=1';
 import { statusChip } from './properties.js?v=1';
+import { webApp } from '../bridge.js?v=1';
 
 function row(term, value) {
   return value ? [el('dt', {}, term), el('dd', {}, value)] : [];
@@ -60,12 +61,59 @@ async function render(root, params) {
     ? `Открытых заявок: ${p.open_requests}`
     : 'Открытых заявок нет.'));
 
-  if (p.house_chat) {
-    root.append(el('h2', {}, 'Домовой чат'));
-    root.append(p.house_chat.link
-      ? el('a', { class: 'button secondary', href: p.house_chat.link, target: '_blank', rel: 'noopener' }, 'Открыть домовой чат')
-      : el('p', { class: 'card' }, 'У дома есть чат в MAX. Ссылку на него можно попросить в управляющей организации.'));
+  root.append(el('h2', {}, 'Домовой чат'), houseChat(p));
+}
+
+/** Opens a MAX link inside MAX when the bridge can, else as a plain link. */
+function openLink(url, event) {
+  const app = webApp();
+  if (app && typeof app.openMaxLink === 'function') {
+    event.preventDefault();
+    try { app.openMaxLink(url); } catch { window.open(url, '_blank', 'noopener'); }
   }
+}
+
+function houseChat(p) {
+  if (p.status !== 'linked') {
+    return el('p', { class: 'card', 'data-house-chat': 'pending' },
+      'Чат дома станет доступен, когда управляющая организация подтвердит ваше право на помещение.');
+  }
+  if (p.house_chat) {
+    const title = p.house_chat.title ? `«${p.house_chat.title}»` : 'Чат дома';
+    return p.house_chat.link
+      ? el('div', { class: 'card', 'data-house-chat': 'bound' },
+        el('p', {}, `${title} — официальный чат дома в MAX: объявления управляющей организации и соседи.`),
+        el('a', {
+          class: 'button', href: p.house_chat.link, target: '_blank', rel: 'noopener',
+          onclick: (event) => openLink(p.house_chat.link, event),
+        }, 'Открыть домовой чат'))
+      : el('p', { class: 'card', 'data-house-chat': 'bound' },
+        'У дома есть чат в MAX. Ссылка на него скоро появится здесь — или спросите её в управляющей организации.');
+  }
+  const box = el('div', { class: 'card', 'data-house-chat': 'none' },
+    el('p', {}, 'У вашего дома пока нет чата в MAX, привязанного к «Госуслуги Дом».'));
+  if (p.house_chat_requested) {
+    box.append(el('p', { class: 'meta' }, 'Вы уже сообщили управляющей организации, что дому нужен чат.'));
+    return box;
+  }
+  const note = el('p', { class: 'meta', role: 'status' });
+  const button = el('button', {
+    type: 'button',
+    class: 'button secondary',
+    onclick: async () => {
+      button.disabled = true;
+      try {
+        await api('POST', `/properties/${encodeURIComponent(p.id)}/chat-request`);
+        button.remove();
+        note.textContent = 'Спасибо! Управляющая организация узнает, что дому нужен чат.';
+      } catch (error) {
+        button.disabled = false;
+        note.textContent = error.message;
+      }
+    },
+  }, 'Сообщить УО, что нужен чат');
+  box.append(button, note);
+  return box;
 }
 
 registerScreen('property', { title: 'Объект', render });

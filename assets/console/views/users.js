@@ -11,6 +11,12 @@ const ACTIONS = {
   'user.disable': 'учётная запись отключена',
   'user.password': 'сменён пароль',
   'outbox.retry': 'повтор задания обмена',
+  'chat.code': 'код привязки чата',
+  'chat.bind': 'чат привязан к дому',
+  'chat.unbind': 'чат отвязан от дома',
+  'chat.bot_removed': 'бот удалён из чата дома',
+  'announcement.create': 'объявление',
+  'announcement.cancel': 'объявление отменено',
   'readings.export': 'выгрузка показаний',
   'register.import': 'загрузка реестра',
 };

@@ -1,7 +1,7 @@
 //! Reminders: when a house's reading window opens and two days before it closes, residents
 //! with meters and no reading this period get one bot message; a month before a meter's
 //! verification date, its residents get one too. Only MAX users who allow notifications
-//! (`notify = 1`) and have not stopped the bot. Each reminder is recorded in
+//! (`notify = 1` and `notify_readings = 1`) and have not stopped the bot. Each reminder is recorded in
 //! `reading_reminders`, so calling [`remind_due`] again (every hour, after a restart) sends
 //! nothing twice. The bot's rate limits are the sender's business.
 
@@ -182,7 +182,7 @@ pub(crate) fn notify_rejected(
                 u.id, u.user_id, u.dialog_chat_id, u.person_id \
          FROM readings r JOIN meters m ON m.id = r.meter_id \
          JOIN max_users u ON u.person_id = r.person_id \
-         WHERE r.id = ?1 AND u.notify = 1 AND u.stopped_at IS NULL",
+         WHERE r.id = ?1 AND u.notify = 1 AND u.notify_readings = 1 AND u.stopped_at IS NULL",
     )?;
     let rows = stmt
         .query_map([reading_id], |r| {
@@ -269,7 +269,7 @@ fn residents_without_reading(
          JOIN property_links l ON l.premise_id = p.id AND l.status = 'linked' \
          JOIN max_users u ON u.person_id = l.person_id \
          WHERE p.house_id = ?1 AND p.removed_at IS NULL \
-           AND u.notify = 1 AND u.stopped_at IS NULL \
+           AND u.notify = 1 AND u.notify_readings = 1 AND u.stopped_at IS NULL \
            AND EXISTS (SELECT 1 FROM meters m WHERE m.premise_id = p.id \
              AND m.archived_at IS NULL AND m.automatic = 0 \
              AND (m.next_verification IS NULL OR m.next_verification >= ?3) \
@@ -298,7 +298,7 @@ fn verification_due(
          JOIN max_users u ON u.person_id = l.person_id \
          WHERE m.archived_at IS NULL AND m.automatic = 0 AND p.removed_at IS NULL \
            AND m.next_verification > ?1 AND m.next_verification <= ?2 \
-           AND u.notify = 1 AND u.stopped_at IS NULL \
+           AND u.notify = 1 AND u.notify_readings = 1 AND u.stopped_at IS NULL \
          ORDER BY m.id, u.id",
     )?;
     let rows = stmt.query_map(params![today.to_string(), until.to_string()], |r| {

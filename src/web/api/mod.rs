@@ -4,6 +4,7 @@
 
 pub mod guard;
 pub mod me;
+pub mod notifications;
 pub mod openapi;
 pub mod properties;
 pub mod readings;

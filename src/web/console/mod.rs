@@ -7,6 +7,7 @@
 //! domain query. Areas that other modules add (requests, readings, announcements) mount
 //! their routes under [`API_BASE`] with the same guards.
 
+pub mod announcements;
 pub mod audit;
 pub mod exchange;
 pub mod guard;

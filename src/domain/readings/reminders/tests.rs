@@ -99,6 +99,10 @@ fn opted_out_and_stopped_users_get_nothing() {
     kit.meter(1, 5);
     kit.sql("UPDATE max_users SET notify = 0", []);
     assert!(run(&kit, date!(2026 - 12 - 20)).1.is_empty());
+    // Reading reminders off in «Уведомления», the rest on.
+    kit.sql("UPDATE max_users SET notify = 1, notify_readings = 0", []);
+    assert!(run(&kit, date!(2026 - 12 - 20)).1.is_empty());
+    kit.sql("UPDATE max_users SET notify_readings = 1", []);
     kit.sql(
         "UPDATE max_users SET notify = 1, stopped_at = '2026-12-01T00:00:00Z'",
         [],
