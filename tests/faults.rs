@@ -379,7 +379,9 @@ fn a_faulty_gis_loses_no_readings_and_sends_each_import_as_one_message() {
                 break;
             }
             Err(ExportError::Retry(_)) => {}
-            Err(ExportError::Fatal(e) | ExportError::Wait(e)) => panic!("import given up at attempt {attempt}: {e}"),
+            Err(ExportError::Fatal(e) | ExportError::Wait(e)) => {
+                panic!("import given up at attempt {attempt}: {e}")
+            }
         }
     }
     let ack = ack.expect("acknowledged in the end");
@@ -391,7 +393,9 @@ fn a_faulty_gis_loses_no_readings_and_sends_each_import_as_one_message() {
                 break;
             }
             Ok(None) | Err(ExportError::Retry(_)) => {}
-            Err(ExportError::Fatal(e) | ExportError::Wait(e)) => panic!("result given up at attempt {attempt}: {e}"),
+            Err(ExportError::Fatal(e) | ExportError::Wait(e)) => {
+                panic!("result given up at attempt {attempt}: {e}")
+            }
         }
     }
     let results = results.expect("results in the end");

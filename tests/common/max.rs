@@ -387,6 +387,11 @@ fn convert(
                 if k == "discriminator" || k == "nullable" || k == "example" {
                     continue;
                 }
+                // `"required": false` on a property (MessageBody.attachments) is not JSON
+                // Schema; a property is optional unless its object lists it.
+                if k == "required" && v.is_boolean() {
+                    continue;
+                }
                 out.insert(k.clone(), convert(v, discriminated, k == "allOf"));
             }
             // A reference to a discriminated schema (not a subtype's own `allOf` base)
