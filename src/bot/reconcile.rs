@@ -95,9 +95,9 @@ impl Reconciler {
             }
         };
         let from_ms = unix_ms(interrupted.at - SKEW);
-        let found = listed
-            .iter()
-            .any(|m| m.timestamp_ms >= from_ms && self.from_bot(m) && same_message(message, m));
+        let found = listed.iter().any(|m| {
+            m.timestamp_ms >= from_ms && self.is_by_the_bot(m) && same_message(message, m)
+        });
         if found {
             Verdict::Delivered
         } else {
@@ -105,7 +105,7 @@ impl Reconciler {
         }
     }
 
-    fn from_bot(&self, message: &ListedMessage) -> bool {
+    fn is_by_the_bot(&self, message: &ListedMessage) -> bool {
         if self.bot_id != 0 {
             message.sender == Some(self.bot_id)
         } else {
@@ -146,15 +146,19 @@ pub fn same_message(sent: &NewMessage, listed: &ListedMessage) -> bool {
 type Captions = Option<Vec<Vec<String>>>;
 
 fn sent_keyboard(message: &NewMessage) -> Captions {
-    message.attachments.as_ref()?.iter().find_map(|a| match a {
-        Attachment::InlineKeyboard { payload } => Some(
-            payload
+    // Keyboards are the only attachment the bot sends.
+    message
+        .attachments
+        .as_ref()?
+        .iter()
+        .map(|a| match a {
+            Attachment::InlineKeyboard { payload } => payload
                 .buttons
                 .iter()
                 .map(|row| row.iter().map(caption).collect())
                 .collect(),
-        ),
-    })
+        })
+        .next()
 }
 
 fn caption(button: &crate::connectors::max::api::Button) -> String {
