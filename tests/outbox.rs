@@ -273,3 +273,41 @@ fn outbox_jobs_survive_kill_9() {
     assert_eq!(rows, versions, "no migration re-ran");
     assert_eq!(latest, gosdom::store::known_version());
 }
+
+#[test]
+fn a_job_cut_off_by_a_restart_is_marked_interrupted_from_its_first_cut_off_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let t0 = time::macros::datetime!(2026-12-03 10:00:00 UTC);
+    let lease = time::Duration::minutes(10);
+    let mut conn = store.conn().unwrap();
+    for (key, payload) in [
+        ("cut", serde_json::json!({"to": 1})),
+        ("odd", serde_json::Value::Null),
+    ] {
+        jobs::enqueue(&conn, &NewJob::new("send", key, payload), t0).unwrap();
+    }
+
+    let first = jobs::outbox::claim(&mut conn, &["send"], t0, lease, 10).unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|j| j.interrupted().is_none()));
+    // The process dies; the next start recovers the jobs, and dies again mid-run.
+    let t1 = t0 + time::Duration::minutes(1);
+    assert_eq!(jobs::outbox::recover(&conn, t1).unwrap(), 2);
+    let second = jobs::outbox::claim(&mut conn, &["send"], t1, lease, 10).unwrap();
+    let cut = second.iter().find(|j| j.key == "cut").unwrap();
+    let mark = cut.interrupted().unwrap();
+    assert_eq!((mark.at, mark.attempt, cut.attempt), (t0, 1, 2));
+    assert_eq!(cut.payload["to"], 1);
+    let odd = second.iter().find(|j| j.key == "odd").unwrap();
+    assert_eq!(odd.payload, serde_json::Value::Null);
+    assert!(odd.interrupted().is_none());
+
+    let t2 = t1 + time::Duration::minutes(1);
+    jobs::outbox::recover(&conn, t2).unwrap();
+    let third = jobs::outbox::claim(&mut conn, &["send"], t2, lease, 10).unwrap();
+    let cut = third.iter().find(|j| j.key == "cut").unwrap();
+    // The window still starts at the first attempt that was cut off.
+    assert_eq!(cut.interrupted().unwrap().at, t0);
+    assert_eq!(cut.attempt, 3);
+}

@@ -14,6 +14,7 @@ pub mod dialog;
 pub mod outgoing;
 pub mod polling;
 pub mod readings;
+pub mod reconcile;
 pub mod request_notice;
 pub mod subscription;
 pub mod texts;
@@ -224,6 +225,12 @@ pub fn register_with(jobs: &mut Jobs, app: &App, api: Arc<dyn MaxApi>, pacer: Ar
             api.clone(),
             pacer.clone(),
             app.clock.clone(),
+            reconcile::Reconciler::new(
+                api.clone(),
+                pacer.clone(),
+                app.store.clone(),
+                app.config.max.bot_id,
+            ),
         )),
     );
     jobs.register(

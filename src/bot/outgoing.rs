@@ -8,6 +8,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::reconcile::{Reconciler, Verdict, LOOKUP_TRIES};
 use super::texts;
 use crate::connectors::max::api::{
     Button, CallbackAnswer, MaxApi, NewMessage, Recipient, TextFormat,
@@ -122,22 +123,92 @@ pub fn record_usage(
     Ok(())
 }
 
-/// Runs `max.send` jobs.
+/// Runs `max.send` jobs. A job whose earlier attempt was cut off by the process dying
+/// first asks MAX whether the message arrived ([`Reconciler`]); see `docs/reliability.md`.
 pub struct SendHandler {
     api: Arc<dyn MaxApi>,
     pacer: Arc<Pacer>,
     clock: crate::clock::SharedClock,
+    reconciler: Reconciler,
 }
 
 impl SendHandler {
-    pub fn new(api: Arc<dyn MaxApi>, pacer: Arc<Pacer>, clock: crate::clock::SharedClock) -> Self {
-        SendHandler { api, pacer, clock }
+    pub fn new(
+        api: Arc<dyn MaxApi>,
+        pacer: Arc<Pacer>,
+        clock: crate::clock::SharedClock,
+        reconciler: Reconciler,
+    ) -> Self {
+        SendHandler {
+            api,
+            pacer,
+            clock,
+            reconciler,
+        }
+    }
+
+    /// For a job cut off earlier: `Some(outcome)` when it must not send now (MAX has the
+    /// message, or the lookup failed and may be tried again), `None` to send.
+    fn reconcile(&self, job: &Job, send: &SendPayload) -> Option<Result<Outcome, JobError>> {
+        let interrupted = job.interrupted()?;
+        let verdict = self.reconciler.check(send.to, &send.message, interrupted);
+        let outcome = match &verdict {
+            Verdict::Delivered => "delivered",
+            Verdict::Missing => "missing",
+            Verdict::NoChat => "no_chat",
+            Verdict::Failed { .. } => "failed",
+        };
+        metrics::counter!("gosdom_max_reconciled_total", "outcome" => outcome).increment(1);
+        match verdict {
+            Verdict::Delivered => {
+                tracing::info!(
+                    job = job.id,
+                    "max.send: interrupted message is in MAX already, not sent again"
+                );
+                Some(Ok(Outcome::Done))
+            }
+            Verdict::Missing => {
+                tracing::info!(
+                    job = job.id,
+                    "max.send: interrupted message is not in MAX, sending"
+                );
+                None
+            }
+            Verdict::NoChat => {
+                tracing::warn!(
+                    job = job.id,
+                    "max.send: interrupted message to a user without a known dialog chat, sending again unchecked"
+                );
+                None
+            }
+            Verdict::Failed { error, after } => {
+                // Attempts since the interruption, this one included.
+                let tries = job.attempt.saturating_sub(interrupted.attempt);
+                if tries < LOOKUP_TRIES && job.attempt < job.max_attempts {
+                    Some(Err(JobError::Retry {
+                        message: format!(
+                            "cannot check whether MAX got an interrupted message: {error}"
+                        ),
+                        after,
+                    }))
+                } else {
+                    tracing::warn!(
+                        job = job.id, tries, error = %error,
+                        "max.send: cannot check an interrupted message, sending again unchecked"
+                    );
+                    None
+                }
+            }
+        }
     }
 }
 
 impl Handler for SendHandler {
     fn run(&self, job: &Job) -> Result<Outcome, JobError> {
         let send: SendPayload = payload(job)?;
+        if let Some(outcome) = self.reconcile(job, &send) {
+            return outcome;
+        }
         self.pacer.wait(Some(&send.to.lane()));
         self.api
             .send_message(send.to, &send.message)

@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::store::{self, Store};
 
-pub use outbox::{Job, NewJob};
+pub use outbox::{Interrupted, Job, NewJob};
 
 /// How a run ended well.
 #[derive(Debug)]

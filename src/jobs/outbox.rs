@@ -181,14 +181,45 @@ pub fn fail(conn: &Connection, id: i64, error: &str, now: OffsetDateTime) -> sto
     Ok(())
 }
 
-/// After a restart: jobs whose worker died mid-run become pending again.
+/// After a restart: jobs whose worker died mid-run become pending again. Such an attempt
+/// may or may not have reached the other side, so the job's (object) payload gets an
+/// `_interrupted` mark: when that attempt started (the claim's `updated_at`) and its
+/// number. The first interruption's mark is kept if the job is interrupted again, so the
+/// window [`Job::interrupted`] gives covers every attempt in doubt.
 pub fn recover(conn: &Connection, now: OffsetDateTime) -> store::Result<usize> {
     Ok(conn.execute(
-        "UPDATE outbox SET state = 'pending', lease_until = NULL, updated_at = ?1 \
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, updated_at = ?1, \
+         payload = CASE WHEN json_valid(payload) AND json_type(payload) = 'object' \
+           THEN json_insert(payload, '$._interrupted', \
+                json_object('at', updated_at, 'attempt', attempts)) \
+           ELSE payload END \
          WHERE state = 'running'",
         params![ts(now)],
     )?)
 }
+
+/// The mark [`recover`] leaves on a job whose attempt was cut off by the process dying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interrupted {
+    /// When the first interrupted attempt started (it was claimed).
+    pub at: OffsetDateTime,
+    /// That attempt's number.
+    pub attempt: u32,
+}
+
+impl Job {
+    /// Whether an earlier attempt of this job was cut off (its outcome unknown), and when.
+    pub fn interrupted(&self) -> Option<Interrupted> {
+        let mark = self.payload.get(INTERRUPTED)?;
+        Some(Interrupted {
+            at: store::parse_ts(mark.get("at")?.as_str()?)?,
+            attempt: u32::try_from(mark.get("attempt")?.as_u64()?).ok()?,
+        })
+    }
+}
+
+/// The payload key of the [`Interrupted`] mark.
+pub const INTERRUPTED: &str = "_interrupted";
 
 /// Puts a failed job back in the queue with fresh attempts (the console's retry action).
 pub fn retry_failed(conn: &Connection, id: i64, now: OffsetDateTime) -> store::Result<bool> {

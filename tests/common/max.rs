@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -58,6 +59,8 @@ pub struct Received {
     pub status: u16,
     /// When it arrived: real time since the mock started, or the test's virtual clock.
     pub at: Duration,
+    /// When it arrived, Unix time in milliseconds (MAX's `timestamp`).
+    pub unix_ms: i64,
 }
 
 impl Received {
@@ -79,6 +82,8 @@ pub struct MockMax {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     server: Arc<tiny_http::Server>,
+    /// Dialog chat id per user (a user without one: the chat id is the user id).
+    dialogs: Arc<Mutex<HashMap<i64, i64>>>,
 }
 
 impl Drop for MockMax {
@@ -121,11 +126,13 @@ impl MockMax {
         let server = Arc::new(tiny_http::Server::http(("127.0.0.1", port)).unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let dialogs = Arc::new(Mutex::new(HashMap::new()));
         let responder: Arc<Responder> = Arc::new(responder);
         let started = Instant::now();
         {
             let server = server.clone();
             let received = received.clone();
+            let dialogs = dialogs.clone();
             std::thread::spawn(move || {
                 for mut request in server.incoming_requests() {
                     let at = match &clock {
@@ -152,9 +159,16 @@ impl MockMax {
                         body: serde_json::from_str(&text).unwrap_or(Value::Null),
                         status: 0,
                         at,
+                        unix_ms: unix_ms_now(),
                     };
                     let index = received.lock().unwrap().len();
-                    let (status, body, headers) = responder(&seen, index);
+                    let (status, mut body, headers) = responder(&seen, index);
+                    // `GET /messages?chat_id=` lists what the mock took, unless the
+                    // responder makes the call fail.
+                    if seen.method == "GET" && seen.path == "/messages" && status == 200 {
+                        let dialogs = dialogs.lock().unwrap().clone();
+                        body = message_list(&received.lock().unwrap(), &dialogs, &seen);
+                    }
                     seen.status = status;
                     received.lock().unwrap().push(seen);
                     let mut response = tiny_http::Response::from_string(body.to_string())
@@ -175,7 +189,21 @@ impl MockMax {
             port,
             received,
             server,
+            dialogs,
         }
+    }
+
+    /// Says that `user`'s dialog with the bot is chat `chat` (for `GET /messages`).
+    pub fn dialog(&self, user: i64, chat: i64) {
+        self.dialogs.lock().unwrap().insert(user, chat);
+    }
+
+    /// `GET /messages` calls (lookups of what a chat holds).
+    pub fn lookups(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path == "/messages")
+            .collect()
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -189,6 +217,58 @@ impl MockMax {
             .filter(|r| r.method == "POST" && r.path == "/messages" && r.status == 200)
             .collect()
     }
+}
+
+fn unix_ms_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The answer to `GET /messages?chat_id=&from=&to=&count=` in the schema's `MessageList`
+/// shape: the bot's messages the mock took (`POST /messages` answered 200) in that chat,
+/// newest first. `to` is the earliest and `from` the latest time wanted (Unix ms, as the
+/// schema describes them); `count` is 50 by default, at most 100.
+pub fn message_list(received: &[Received], dialogs: &HashMap<i64, i64>, call: &Received) -> Value {
+    let number = |key: &str| call.query(key).and_then(|v| v.parse::<i64>().ok());
+    let Some(chat) = number("chat_id") else {
+        return json!({"messages": []});
+    };
+    let count = number("count").unwrap_or(50).clamp(1, 100) as usize;
+    let mut messages: Vec<Value> = received
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.method == "POST" && r.path == "/messages" && r.status == 200)
+        .filter(|(_, r)| number("to").is_none_or(|to| r.unix_ms >= to))
+        .filter(|(_, r)| number("from").is_none_or(|from| r.unix_ms <= from))
+        .filter_map(|(i, r)| {
+            let parse = |key: &str| r.query(key).and_then(|v| v.parse::<i64>().ok());
+            // The schema's `ChatType` has only "chat", for dialogs as well.
+            let (to_chat, user) = match (parse("chat_id"), parse("user_id")) {
+                (Some(c), _) => (c, None),
+                (None, Some(u)) => (*dialogs.get(&u).unwrap_or(&u), Some(u)),
+                _ => return None,
+            };
+            (to_chat == chat).then(|| {
+                json!({
+                    "sender": {"user_id": BOT_ID, "first_name": "Госуслуги Дом",
+                               "username": "dom_bot", "is_bot": true,
+                               "last_activity_time": r.unix_ms, "name": null},
+                    "recipient": {"chat_id": to_chat, "chat_type": "chat", "user_id": user},
+                    "timestamp": r.unix_ms,
+                    "link": null,
+                    "body": {"mid": format!("mid.mock.{i}"), "seq": i,
+                             "text": r.body.get("text").cloned().unwrap_or(Value::Null),
+                             "attachments": r.body.get("attachments").cloned().unwrap_or(Value::Null),
+                             "link": null},
+                })
+            })
+        })
+        .collect();
+    messages.reverse();
+    messages.truncate(count);
+    json!({ "messages": messages })
 }
 
 /// A port nothing listens on (yet).
@@ -305,6 +385,11 @@ fn convert(
             let mut out = Map::new();
             for (k, v) in map {
                 if k == "discriminator" || k == "nullable" || k == "example" {
+                    continue;
+                }
+                // `"required": false` on a property (MessageBody.attachments) is not JSON
+                // Schema; a property is optional unless its object lists it.
+                if k == "required" && v.is_boolean() {
                     continue;
                 }
                 out.insert(k.clone(), convert(v, discriminated, k == "allOf"));

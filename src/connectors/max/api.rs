@@ -157,6 +157,53 @@ pub struct SentMessage {
     pub mid: Option<String>,
 }
 
+/// One message of `GET /messages` (the `Message` schema), as far as reconciling an
+/// interrupted send needs it. Read leniently: a field MAX leaves out is empty.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListedMessage {
+    /// `sender.user_id`.
+    pub sender: Option<i64>,
+    /// `sender.is_bot`.
+    pub sender_is_bot: bool,
+    /// `timestamp`: Unix time in milliseconds.
+    pub timestamp_ms: i64,
+    /// `body.text`.
+    pub text: Option<String>,
+    /// `body.attachments`, as MAX returns them.
+    pub attachments: Vec<Value>,
+}
+
+impl ListedMessage {
+    /// Reads one element of `MessageList.messages`; `None` when it is not an object.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        let message = value.as_object()?;
+        let sender = message.get("sender");
+        let body = message.get("body");
+        Some(ListedMessage {
+            sender: sender
+                .and_then(|s| s.get("user_id"))
+                .and_then(Value::as_i64),
+            sender_is_bot: sender
+                .and_then(|s| s.get("is_bot"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            timestamp_ms: message
+                .get("timestamp")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            text: body
+                .and_then(|b| b.get("text"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            attachments: body
+                .and_then(|b| b.get("attachments"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+}
+
 /// Why a call to MAX failed. Display never carries the token or message text.
 #[derive(Debug, thiserror::Error)]
 pub enum MaxError {
@@ -230,6 +277,9 @@ pub trait MaxApi: Send + Sync {
     fn send_message(&self, to: Recipient, message: &NewMessage) -> Result<SentMessage, MaxError>;
     fn edit_message(&self, message_id: &str, message: &NewMessage) -> Result<(), MaxError>;
     fn answer_callback(&self, callback_id: &str, answer: &CallbackAnswer) -> Result<(), MaxError>;
+    /// `GET /messages?chat_id=..&count=..`: the chat's latest `count` messages (at most
+    /// 100), the bot's own included, newest first.
+    fn recent_messages(&self, chat_id: i64, count: u32) -> Result<Vec<ListedMessage>, MaxError>;
     /// `GET /chats/{id}` as MAX returns it (`link` is the invite link).
     fn chat(&self, chat_id: i64) -> Result<Value, MaxError>;
     fn subscriptions(&self) -> Result<Vec<Subscription>, MaxError>;
@@ -444,6 +494,20 @@ impl MaxApi for HttpMaxApi {
         let query = [("callback_id", callback_id.to_string())];
         self.call(Method::Post, "/answers", &query, Some(&body), CALL_TIMEOUT)
             .map(|_| ())
+    }
+
+    fn recent_messages(&self, chat_id: i64, count: u32) -> Result<Vec<ListedMessage>, MaxError> {
+        let query = [
+            ("chat_id", chat_id.to_string()),
+            ("count", count.clamp(1, 100).to_string()),
+        ];
+        let value = self.get("/messages", &query)?;
+        match value.get("messages") {
+            Some(Value::Array(list)) => {
+                Ok(list.iter().filter_map(ListedMessage::from_value).collect())
+            }
+            _ => Err(MaxError::Decode("GET /messages without `messages`".into())),
+        }
     }
 
     fn chat(&self, chat_id: i64) -> Result<Value, MaxError> {

@@ -8,11 +8,11 @@ use rusqlite::params;
 use serde_json::{json, Value};
 
 use super::api::{
-    BotInfo, CallbackAnswer, MaxApi, MaxError, NewMessage, Recipient, SentMessage, Subscription,
-    UpdateBatch,
+    BotInfo, CallbackAnswer, ListedMessage, MaxApi, MaxError, NewMessage, Recipient, SentMessage,
+    Subscription, UpdateBatch,
 };
 use crate::clock::SharedClock;
-use crate::store::{ts, Store};
+use crate::store::{parse_ts, ts, Store};
 
 /// The simulated bot's user id when `max.bot_id` is not set.
 pub const SIM_BOT_ID: i64 = 100_000_001;
@@ -92,6 +92,47 @@ impl MaxApi for SimMax {
             .and_then(|id| id.parse::<i64>().ok());
         let body = json!({ "callback_id": callback_id, "answer": to_value(answer)? });
         self.record(None, user, "answer", &body).map(|_| ())
+    }
+
+    /// What the bot sent to the chat, newest first: to the chat itself, or to the user
+    /// whose dialog it is (`max_users.dialog_chat_id`).
+    fn recent_messages(&self, chat_id: i64, count: u32) -> Result<Vec<ListedMessage>, MaxError> {
+        let limit = i64::from(count.clamp(1, 100));
+        let rows = self
+            .store
+            .conn()
+            .and_then(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT body, created_at FROM max_sim_messages \
+                     WHERE kind = 'message' AND (chat_id = ?1 OR user_id IN \
+                       (SELECT user_id FROM max_users WHERE dialog_chat_id = ?1)) \
+                     ORDER BY id DESC LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![chat_id, limit], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .map_err(|e| MaxError::Network(format!("simulator store: {e}")))?;
+        Ok(rows
+            .into_iter()
+            .map(|(body, at)| {
+                let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                ListedMessage {
+                    sender: Some(self.bot.user_id),
+                    sender_is_bot: true,
+                    timestamp_ms: parse_ts(&at)
+                        .map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0))
+                        .unwrap_or(0),
+                    text: body.get("text").and_then(Value::as_str).map(str::to_string),
+                    attachments: body
+                        .get("attachments")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default(),
+                }
+            })
+            .collect())
     }
 
     fn chat(&self, chat_id: i64) -> Result<Value, MaxError> {
