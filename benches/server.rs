@@ -29,6 +29,7 @@ fn main() {
     let sessions = support::env_number("BENCH_SESSIONS", 200);
     let per_session = support::env_number("BENCH_REQUESTS", 20);
     let starts = support::env_number("BENCH_STARTS", 7).max(1);
+    let interval = Duration::from_millis(support::env_number("BENCH_INTERVAL_MS", 200) as u64);
     let agent = support::agent();
 
     // (f) size, and the first start: migrations and demo data on an empty directory.
@@ -91,40 +92,64 @@ fn main() {
             }
         })
     };
+    // Open loop first: every session one request per `interval`, the offered rate fixed.
+    let offered = sessions as f64 / interval.as_secs_f64();
     println!(
-        "properties: {sessions} concurrent sessions × {per_session} requests per side, \
+        "properties, paced: {sessions} sessions, one request each per {} ms = {offered:.0} \
+         requests/s offered, {per_session} per session per side, {ROUNDS} alternating rounds",
+        interval.as_millis()
+    );
+    let mut paced_real = Vec::new();
+    let mut paced_bare = Vec::new();
+    for _ in 0..ROUNDS {
+        paced_bare.push(properties(&agent, &bare, sessions, per_session / ROUNDS, Some(interval), tokens.clone()));
+        paced_real.push(properties(&agent, &real, sessions, per_session / ROUNDS, Some(interval), tokens.clone()));
+    }
+    // Closed loop: every session sends its next request as soon as the answer is in.
+    println!(
+        "properties, no pause: {sessions} sessions × {per_session} requests per side, \
          {ROUNDS} alternating rounds"
     );
-    let total = sessions * per_session / ROUNDS;
     let mut real_runs = Vec::new();
     let mut bare_runs = Vec::new();
     for _ in 0..ROUNDS {
-        bare_runs.push(properties(&agent, &bare, sessions, total, tokens.clone()));
-        real_runs.push(properties(&agent, &real, sessions, total, tokens.clone()));
+        bare_runs.push(properties(&agent, &bare, sessions, per_session / ROUNDS, None, tokens.clone()));
+        real_runs.push(properties(&agent, &real, sessions, per_session / ROUNDS, None, tokens.clone()));
     }
     running.store(false, Ordering::Relaxed);
     let _ = sampler.join();
     let load_kb = peak.load(Ordering::Relaxed);
     let hwm_kb = support::proc_kb(pid, "VmHWM").unwrap_or(0);
     support::stop(server);
+    let paced_real = Load::merge(paced_real);
+    let paced_bare = Load::merge(paced_bare);
     let real = Load::merge(real_runs);
     let bare = Load::merge(bare_runs);
-    println!("{}", bare.describe("bare Rocket (200 only)  "));
-    println!("{}", real.describe("GET /api/v1/properties  "));
+    println!("{}", paced_bare.describe("paced, bare Rocket (200 only)  "));
+    println!("{}", paced_real.describe("paced, GET /api/v1/properties  "));
+    println!("{}", bare.describe("no pause, bare Rocket (200 only)"));
+    println!("{}", real.describe("no pause, GET /api/v1/properties"));
     println!(
         "memory: idle VmRSS {} kB, VmRSS under load up to {load_kb} kB, VmHWM {hwm_kb} kB",
         idle_kb
     );
 
     result(
-        "(c) GET /api/v1/properties p99, 200 sessions",
-        real.ms(0.99),
+        &format!("(c) GET /api/v1/properties p99, {sessions} sessions, {offered:.0} requests/s offered"),
+        paced_real.ms(0.99),
         "ms",
-        Some(("bare Rocket", bare.ms(0.99))),
+        Some(("bare Rocket", paced_bare.ms(0.99))),
         Target::Below(50.0),
     );
     result(
-        "(c) GET /api/v1/properties rate, 200 sessions",
+        &format!("(c) GET /api/v1/properties p99, {sessions} sessions without pause (saturated)"),
+        real.ms(0.99),
+        "ms",
+        Some(("bare Rocket", bare.ms(0.99))),
+        Target::None,
+    );
+    result(
+        &format!("(c) GET /api/v1/properties rate, {sessions} sessions without pause"),
         real.rate(),
         "requests/s",
         Some(("bare Rocket", bare.rate())),
@@ -179,17 +204,19 @@ fn start_time(agent: &ureq::Agent, dir: &Path) -> Duration {
     took
 }
 
-/// `sessions` clients, each its own resident, `GET /api/v1/properties` until `total`.
+/// `sessions` clients, each its own resident, `per_session` times `GET
+/// /api/v1/properties`: one per `interval` (open loop), or back to back without one.
 fn properties(
     agent: &ureq::Agent,
     base: &str,
     sessions: usize,
-    total: usize,
+    per_session: usize,
+    interval: Option<Duration>,
     tokens: Arc<Vec<String>>,
 ) -> Load {
     let agent = agent.clone();
     let url = format!("{base}/api/v1/properties");
-    support::run_load(sessions, total, move |c, _| {
+    let call = move |c: usize, _: usize| {
         agent
             .get(&url)
             .header("Authorization", &tokens[c])
@@ -197,5 +224,9 @@ fn properties(
             .is_ok_and(|mut r| {
                 r.status().as_u16() == 200 && r.body_mut().read_to_string().is_ok()
             })
-    })
+    };
+    match interval {
+        Some(interval) => support::run_paced(sessions, per_session, interval, call),
+        None => support::run_load(sessions, sessions * per_session, call),
+    }
 }

@@ -9,10 +9,11 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use gosdom::config::{Config, Secret};
+use gosdom::config::{Config, Secret, Synchronous};
 use gosdom::server::Service;
+use gosdom::store::{Options, Store};
 use serde_json::json;
 use support::{result, Load, Target};
 
@@ -72,6 +73,15 @@ fn main() {
         Some(("bare Rocket", bare.rate())),
         Target::AtLeast(5000.0),
     );
+    let commits = durable_commits(updates);
+    println!("raw SQLite: {commits:.0} durable commits/s (one row each, synchronous=FULL)");
+    result(
+        "(a) webhook updates/s against durable commits",
+        real.rate(),
+        "updates/s",
+        Some(("raw SQLite commits", commits)),
+        Target::None,
+    );
     result(
         "(a) webhook p99",
         real.ms(0.99),
@@ -105,4 +115,32 @@ fn send(agent: &ureq::Agent, base: &str, clients: usize, count: usize, round: us
             .send_json(&body)
             .is_ok_and(|r| r.status().as_u16() == 200)
     })
+}
+
+/// One-row transactions a second on the same file system with `synchronous = FULL`, one
+/// after another: what a durable write per update costs on this disk.
+fn durable_commits(count: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&Options {
+        data_dir: dir.path().to_path_buf(),
+        synchronous: Synchronous::Full,
+        pool_size: 2,
+    })
+    .expect("store");
+    store
+        .write_blocking(|tx| {
+            tx.execute_batch("CREATE TABLE bench (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")?;
+            Ok(())
+        })
+        .expect("table");
+    let started = Instant::now();
+    for n in 0..count {
+        store
+            .write_blocking(|tx| {
+                tx.execute("INSERT INTO bench (body) VALUES (?1)", [format!("update {n}")])?;
+                Ok(())
+            })
+            .expect("insert");
+    }
+    count as f64 / started.elapsed().as_secs_f64()
 }

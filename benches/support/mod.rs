@@ -151,6 +151,51 @@ where
     }
 }
 
+/// An open-loop load: `clients` threads, each sending `per_client` requests one
+/// `interval` apart (the clients spread evenly over the interval), so the offered rate is
+/// `clients / interval` whatever the answers' speed. A request that falls behind its
+/// schedule is sent at once; its latency counts from the moment it was sent.
+pub fn run_paced<F>(clients: usize, per_client: usize, interval: Duration, call: F) -> Load
+where
+    F: Fn(usize, usize) -> bool + Send + Sync + 'static,
+{
+    let call = std::sync::Arc::new(call);
+    let start = Instant::now() + Duration::from_millis(200);
+    let workers: Vec<_> = (0..clients)
+        .map(|c| {
+            let call = call.clone();
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    let offset = interval.mul_f64(c as f64 / clients as f64);
+                    let mut latencies = Vec::with_capacity(per_client);
+                    for k in 0..per_client {
+                        let due = start + offset + interval * k as u32;
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        let sent = Instant::now();
+                        assert!(call(c, k), "request {k} of client {c} failed");
+                        latencies.push(sent.elapsed());
+                    }
+                    latencies
+                })
+                .expect("client thread")
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|w| w.join().expect("client thread"))
+        .collect();
+    let elapsed = start.elapsed();
+    latencies.sort();
+    Load {
+        requests: latencies.len(),
+        elapsed,
+        latencies,
+    }
+}
+
 /// A target a figure must meet.
 #[derive(Clone, Copy)]
 pub enum Target {
