@@ -131,7 +131,10 @@ fn serve(stream: TcpStream, pending: &Pending, index: &HashMap<String, usize>, f
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.parse().unwrap_or(0);
                 } else if name.eq_ignore_ascii_case("soapaction") {
-                    action = value.trim_matches('"').trim_start_matches("urn:").to_string();
+                    action = value
+                        .trim_matches('"')
+                        .trim_start_matches("urn:")
+                        .to_string();
                 }
             }
         }
@@ -139,7 +142,13 @@ fn serve(stream: TcpStream, pending: &Pending, index: &HashMap<String, usize>, f
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let answer = respond(&action, &String::from_utf8_lossy(&body), pending, index, flats);
+        let answer = respond(
+            &action,
+            &String::from_utf8_lossy(&body),
+            pending,
+            index,
+            flats,
+        );
         let mut response = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n\
              Content-Length: {}\r\n\r\n",
@@ -196,7 +205,10 @@ fn respond(
         }
     };
     let ack = uuid::Uuid::new_v4().to_string();
-    pending.lock().expect("pending").insert(ack.clone(), content);
+    pending
+        .lock()
+        .expect("pending")
+        .insert(ack.clone(), content);
     gis_xml::ack(&ack, &ours)
 }
 
@@ -248,6 +260,8 @@ fn main() {
     let mock = start_mock(houses, flats);
 
     let started = Instant::now();
+    // Reaped by wait4 below, which also gives its peak memory; std's wait cannot.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(support::binary())
         .args(["gis", "sync", "--data-dir"])
         .arg(dir.path())

@@ -81,8 +81,14 @@ fn main() {
     let api = Load::merge(api_runs);
     let raw = Load::merge(raw_runs);
     let per_second = |l: &Load| (l.requests * METERS) as f64 / l.elapsed.as_secs_f64();
-    println!("{}", raw.describe("raw SQLite, 1 transaction per submission"));
-    println!("{}", api.describe("POST .../readings (4 meters per call)  "));
+    println!(
+        "{}",
+        raw.describe("raw SQLite, 1 transaction per submission")
+    );
+    println!(
+        "{}",
+        api.describe("POST .../readings (4 meters per call)  ")
+    );
     println!(
         "readings/s: API {:.0}, raw {:.0}",
         per_second(&api),

@@ -33,12 +33,12 @@ fn main() {
     let agent = support::agent();
 
     // (f) size, and the first start: migrations and demo data on an empty directory.
-    let size = std::fs::metadata(support::binary())
-        .expect("binary")
-        .len();
+    let size = std::fs::metadata(support::binary()).expect("binary").len();
     let dir = tempfile::tempdir().expect("temp dir");
     let first = start_time(&agent, dir.path());
-    let mut times: Vec<Duration> = (0..starts).map(|_| start_time(&agent, dir.path())).collect();
+    let mut times: Vec<Duration> = (0..starts)
+        .map(|_| start_time(&agent, dir.path()))
+        .collect();
     times.sort();
     let median = times[times.len() / 2];
     println!(
@@ -76,7 +76,12 @@ fn main() {
     // (c) sessions first, then the load; RSS sampled while it runs.
     let tokens: Vec<String> = residents
         .iter()
-        .map(|r| format!("Bearer {}", support::open_session(&agent, &real, &bot_token, r.max_user)))
+        .map(|r| {
+            format!(
+                "Bearer {}",
+                support::open_session(&agent, &real, &bot_token, r.max_user)
+            )
+        })
         .collect();
     let tokens = Arc::new(tokens);
     let peak = Arc::new(AtomicU64::new(0));
@@ -102,8 +107,22 @@ fn main() {
     let mut paced_real = Vec::new();
     let mut paced_bare = Vec::new();
     for _ in 0..ROUNDS {
-        paced_bare.push(properties(&agent, &bare, sessions, per_session / ROUNDS, Some(interval), tokens.clone()));
-        paced_real.push(properties(&agent, &real, sessions, per_session / ROUNDS, Some(interval), tokens.clone()));
+        paced_bare.push(properties(
+            &agent,
+            &bare,
+            sessions,
+            per_session / ROUNDS,
+            Some(interval),
+            tokens.clone(),
+        ));
+        paced_real.push(properties(
+            &agent,
+            &real,
+            sessions,
+            per_session / ROUNDS,
+            Some(interval),
+            tokens.clone(),
+        ));
     }
     // Closed loop: every session sends its next request as soon as the answer is in.
     println!(
@@ -113,8 +132,22 @@ fn main() {
     let mut real_runs = Vec::new();
     let mut bare_runs = Vec::new();
     for _ in 0..ROUNDS {
-        bare_runs.push(properties(&agent, &bare, sessions, per_session / ROUNDS, None, tokens.clone()));
-        real_runs.push(properties(&agent, &real, sessions, per_session / ROUNDS, None, tokens.clone()));
+        bare_runs.push(properties(
+            &agent,
+            &bare,
+            sessions,
+            per_session / ROUNDS,
+            None,
+            tokens.clone(),
+        ));
+        real_runs.push(properties(
+            &agent,
+            &real,
+            sessions,
+            per_session / ROUNDS,
+            None,
+            tokens.clone(),
+        ));
     }
     running.store(false, Ordering::Relaxed);
     let _ = sampler.join();
@@ -135,7 +168,9 @@ fn main() {
     );
 
     result(
-        &format!("(c) GET /api/v1/properties p99, {sessions} sessions, {offered:.0} requests/s offered"),
+        &format!(
+            "(c) GET /api/v1/properties p99, {sessions} sessions, {offered:.0} requests/s offered"
+        ),
         paced_real.ms(0.99),
         "ms",
         Some(("bare Rocket", paced_bare.ms(0.99))),
@@ -221,9 +256,7 @@ fn properties(
             .get(&url)
             .header("Authorization", &tokens[c])
             .call()
-            .is_ok_and(|mut r| {
-                r.status().as_u16() == 200 && r.body_mut().read_to_string().is_ok()
-            })
+            .is_ok_and(|mut r| r.status().as_u16() == 200 && r.body_mut().read_to_string().is_ok())
     };
     match interval {
         Some(interval) => support::run_paced(sessions, per_session, interval, call),

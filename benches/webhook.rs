@@ -137,7 +137,10 @@ fn durable_commits(count: usize) -> f64 {
     for n in 0..count {
         store
             .write_blocking(|tx| {
-                tx.execute("INSERT INTO bench (body) VALUES (?1)", [format!("update {n}")])?;
+                tx.execute(
+                    "INSERT INTO bench (body) VALUES (?1)",
+                    [format!("update {n}")],
+                )?;
                 Ok(())
             })
             .expect("insert");

@@ -49,7 +49,10 @@ pub fn wait_ok(agent: &ureq::Agent, url: &str, limit: Duration) -> Duration {
                 return started.elapsed();
             }
         }
-        assert!(started.elapsed() < limit, "{url} did not answer 200 in time");
+        assert!(
+            started.elapsed() < limit,
+            "{url} did not answer 200 in time"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
