@@ -1,162 +1,179 @@
-//! Readings accepted per second through the domain function (every rule, the insert and
-//! the delivery job, one `BEGIN IMMEDIATE` transaction per premise as the screen submits
-//! them), next to raw SQLite inserts of the same rows in the same transactions, both with
-//! `synchronous=FULL`, measured in the same run.
+//! (b) Readings accepted per second through the resident API — `POST
+//! /api/v1/properties/<id>/readings` over HTTP on 127.0.0.1 with signed-in sessions, every
+//! rule, the insert and the delivery job in one `BEGIN IMMEDIATE` transaction per
+//! submission, `synchronous = FULL` — next to raw SQLite inserts of the same rows, one
+//! transaction per submission, `synchronous = FULL`, on the same file system, in the same
+//! run. The two alternate in rounds. (Also the benchmark of issue #6.)
 //!
-//! `cargo bench --bench readings` (set `GOSDOM_BENCH_PREMISES` to change the size).
+//! `cargo bench --bench readings`; `BENCH_PREMISES` (one resident each, 4 meters) and
+//! `BENCH_CLIENTS` change the load.
+
+#[path = "support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
-use rusqlite::params;
-use time::macros::datetime;
-
-use gosdom::config::{self, Synchronous};
-use gosdom::domain::readings::{submit_blocking, Actor, Submission};
+use gosdom::config::{Config, Synchronous};
+use gosdom::server::Service;
 use gosdom::store::{Options, Store};
+use rusqlite::params;
+use serde_json::json;
+use support::{result, Load, Resident, Target};
 
-const METERS_PER_PREMISE: usize = 4;
-/// Premises per alternation between the two sides.
-const CHUNK: usize = 25;
+const METERS: usize = 4;
+const ROUNDS: usize = 2;
 
 fn main() {
-    let premises: usize = std::env::var("GOSDOM_BENCH_PREMISES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
-    let readings = premises * METERS_PER_PREMISE;
-    println!(
-        "readings benchmark: {premises} premises × {METERS_PER_PREMISE} meters, synchronous=FULL"
-    );
+    let premises = support::env_number("BENCH_PREMISES", 1000);
+    let clients = support::env_number("BENCH_CLIENTS", 8).max(1);
+    let readings = premises * METERS;
 
-    let domain_dir = tempfile::tempdir().expect("temp dir");
-    let (domain_store, domain_plan) = seed(&domain_dir, premises);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    let mut config = Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    config.storage.synchronous = Synchronous::Full;
+    config.server.port = port;
+    config.readings.any_day = true;
+    let service = Service::prepare(config).expect("service");
+    let residents = support::seed_residents(&service.app.store, premises, METERS);
+    let bot_token = service.app.bot_token.expose().to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let _ = runtime.block_on(service.run());
+    });
+
     let raw_dir = tempfile::tempdir().expect("temp dir");
-    let (raw_store, raw_plan) = seed(&raw_dir, premises);
-
-    let defaults = config::Readings::default();
-    let now = datetime!(2026-12-22 09:00 UTC);
-    let mut domain = Duration::ZERO;
-    let mut raw = Duration::ZERO;
-    let mut accepted = 0;
-    // Alternate chunks, so that neither side gets a warmer disk or a quieter neighbour.
-    for (domain_chunk, raw_chunk) in domain_plan.chunks(CHUNK).zip(raw_plan.chunks(CHUNK)) {
-        let started = Instant::now();
-        for (premise, meters) in domain_chunk {
-            let items: Vec<Submission> = meters
-                .iter()
-                .map(|meter| Submission {
-                    meter_id: *meter,
-                    values: vec!["130,5".into()],
-                    taken_on: None,
-                    confirm: false,
-                })
-                .collect();
-            let result = submit_blocking(
-                &domain_store,
-                &defaults,
-                now,
-                Actor::Operator,
-                *premise,
-                &items,
-            )
-            .expect("submit");
-            accepted += result.meters.iter().filter(|m| m.is_accepted()).count();
-        }
-        domain += started.elapsed();
-
-        let started = Instant::now();
-        for (_, meters) in raw_chunk {
-            raw_store
-                .write_blocking(|tx| {
-                    let mut insert = tx.prepare_cached(
-                        "INSERT INTO readings (meter_id, t1, taken_on, source, status, \
-                         created_at, updated_at) VALUES (?1, '130.5', '2026-12-22', \
-                         'operator', 'accepted', '2026-12-22T09:00:00Z', \
-                         '2026-12-22T09:00:00Z')",
-                    )?;
-                    for meter in meters {
-                        insert.execute(params![meter])?;
-                    }
-                    Ok(())
-                })
-                .expect("insert");
-        }
-        raw += started.elapsed();
-    }
-    assert_eq!(accepted, readings, "every reading is accepted");
-
-    let rate = |d: Duration| readings as f64 / d.as_secs_f64();
-    println!(
-        "domain (submit_blocking): {readings} readings in {:.3} s = {:.0} readings/s",
-        domain.as_secs_f64(),
-        rate(domain)
-    );
-    println!(
-        "raw SQLite inserts:       {readings} readings in {:.3} s = {:.0} readings/s",
-        raw.as_secs_f64(),
-        rate(raw)
-    );
-    println!(
-        "ratio raw / domain: {:.2} (the domain keeps {:.0} % of the raw rate)",
-        rate(raw) / rate(domain),
-        100.0 * rate(domain) / rate(raw)
-    );
-}
-
-/// One УО, one house, premises with meters and three months of history each.
-fn seed(dir: &tempfile::TempDir, premises: usize) -> (Store, Vec<(i64, Vec<i64>)>) {
-    let store = Store::open(&Options {
-        data_dir: dir.path().to_path_buf(),
+    let raw_store = Store::open(&Options {
+        data_dir: raw_dir.path().to_path_buf(),
         synchronous: Synchronous::Full,
         pool_size: 2,
     })
-    .expect("store");
-    let plan = store
-        .write_blocking(|tx| {
-            let t = "2026-01-01T00:00:00Z";
-            tx.execute(
-                "INSERT INTO organisations (name, inn, ogrn, created_at, updated_at) \
-                 VALUES ('bench', '1', '1', ?1, ?1)",
-                [t],
-            )?;
-            let org = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO houses (organisation_id, address, created_at, updated_at) \
-                 VALUES (?1, 'bench', ?2, ?2)",
-                params![org, t],
-            )?;
-            let house = tx.last_insert_rowid();
-            let mut plan = Vec::with_capacity(premises);
-            for n in 0..premises {
-                tx.execute(
-                    "INSERT INTO premises (house_id, number, created_at, updated_at) \
-                     VALUES (?1, ?2, ?3, ?3)",
-                    params![house, n.to_string(), t],
-                )?;
-                let premise = tx.last_insert_rowid();
-                let mut meters = Vec::with_capacity(METERS_PER_PREMISE);
-                for _ in 0..METERS_PER_PREMISE {
-                    tx.execute(
-                        "INSERT INTO meters (premise_id, root_guid, serial, resource, unit, \
-                         next_verification, created_at, updated_at) VALUES (?1, \
-                         lower(hex(randomblob(16))), '1', 'cold_water', 'm3', '2030-01-01', \
-                         ?2, ?2)",
-                        params![premise, t],
-                    )?;
-                    let meter = tx.last_insert_rowid();
-                    for (day, value) in [("2026-09-22", "100"), ("2026-10-22", "110"), ("2026-11-22", "120")] {
-                        tx.execute(
-                            "INSERT INTO readings (meter_id, t1, taken_on, source, status, \
-                             created_at, updated_at) VALUES (?1, ?2, ?3, 'gis', 'confirmed', ?4, ?4)",
-                            params![meter, value, day, t],
-                        )?;
-                    }
-                    meters.push(meter);
-                }
-                plan.push((premise, meters));
-            }
-            Ok(plan)
+    .expect("raw store");
+    let raw_residents = support::seed_residents(&raw_store, premises, METERS);
+
+    let agent = support::agent();
+    let base = format!("http://127.0.0.1:{port}");
+    support::wait_ok(&agent, &format!("{base}/healthz"), Duration::from_secs(30));
+    let tokens: Vec<String> = residents
+        .iter()
+        .map(|r| support::open_session(&agent, &base, &bot_token, r.max_user))
+        .collect();
+    println!(
+        "readings: {premises} residents × {METERS} meters = {readings} readings per side, \
+         {clients} clients, {ROUNDS} alternating rounds, synchronous=FULL"
+    );
+
+    let per_round = premises.div_ceil(ROUNDS);
+    let mut api_runs = Vec::new();
+    let mut raw_runs = Vec::new();
+    for round in 0..ROUNDS {
+        let range = round * per_round..((round + 1) * per_round).min(premises);
+        api_runs.push(submit_api(
+            &agent,
+            &base,
+            clients,
+            &residents[range.clone()],
+            &tokens[range.clone()],
+        ));
+        raw_runs.push(insert_raw(&raw_store, &raw_residents[range]));
+    }
+    let api = Load::merge(api_runs);
+    let raw = Load::merge(raw_runs);
+    let per_second = |l: &Load| (l.requests * METERS) as f64 / l.elapsed.as_secs_f64();
+    println!(
+        "{}",
+        raw.describe("raw SQLite, 1 transaction per submission")
+    );
+    println!(
+        "{}",
+        api.describe("POST .../readings (4 meters per call)  ")
+    );
+    println!(
+        "readings/s: API {:.0}, raw {:.0}",
+        per_second(&api),
+        per_second(&raw)
+    );
+
+    result(
+        "(b) durable readings/s through the API",
+        per_second(&api),
+        "readings/s",
+        Some(("raw SQLite inserts", per_second(&raw))),
+        Target::AtLeast(2000.0),
+    );
+}
+
+/// Every resident submits all their meters in one call; each must be accepted.
+fn submit_api(
+    agent: &ureq::Agent,
+    base: &str,
+    clients: usize,
+    residents: &[Resident],
+    tokens: &[String],
+) -> Load {
+    let agent = agent.clone();
+    let calls: Vec<(String, String, serde_json::Value)> = residents
+        .iter()
+        .zip(tokens)
+        .map(|(r, token)| {
+            let items: Vec<_> = r
+                .meters
+                .iter()
+                .map(|m| json!({"meter_id": m, "values": ["130,5"]}))
+                .collect();
+            (
+                format!("{base}/api/v1/properties/{}/readings", r.premise),
+                format!("Bearer {token}"),
+                json!({ "readings": items }),
+            )
         })
-        .expect("seed");
-    (store, plan)
+        .collect();
+    let total = calls.len();
+    support::run_load(clients, total, move |_, n| {
+        let (url, bearer, body) = &calls[n];
+        let Ok(mut answer) = agent
+            .post(url)
+            .header("Authorization", bearer)
+            .send_json(body)
+        else {
+            return false;
+        };
+        let accepted = answer
+            .body_mut()
+            .read_json::<serde_json::Value>()
+            .ok()
+            .and_then(|b| b["accepted"].as_u64());
+        answer.status().as_u16() == 200 && accepted == Some(METERS as u64)
+    })
+}
+
+/// The same rows, one `BEGIN IMMEDIATE` transaction per submission, one after another.
+fn insert_raw(store: &Store, residents: &[Resident]) -> Load {
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(residents.len());
+    for r in residents {
+        let sent = Instant::now();
+        store
+            .write_blocking(|tx| {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO readings (meter_id, t1, taken_on, source, status, \
+                     created_at, updated_at) VALUES (?1, '130.5', '2026-12-03', \
+                     'resident', 'accepted', '2026-12-03T09:00:00Z', '2026-12-03T09:00:00Z')",
+                )?;
+                for meter in &r.meters {
+                    insert.execute(params![meter])?;
+                }
+                Ok(())
+            })
+            .expect("raw insert");
+        latencies.push(sent.elapsed());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Load {
+        requests: residents.len(),
+        elapsed,
+        latencies,
+    }
 }

@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
@@ -56,6 +57,11 @@ pub type Conn = PooledConnection<SqliteConnectionManager>;
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// Writers of this process take turns here before `BEGIN IMMEDIATE`. Without it they
+    /// meet in SQLite's busy handler, which sleeps 1 ms to 100 ms between tries while the
+    /// lock may already be free: under a burst of webhooks that is what made the slowest
+    /// answers take seconds. Other processes (the CLI) still wait in the busy handler.
+    writer: Arc<Mutex<()>>,
 }
 
 /// Opening options, from `[storage]`.
@@ -86,7 +92,11 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
-        Ok(Store { pool, path })
+        Ok(Store {
+            pool,
+            path,
+            writer: Arc::default(),
+        })
     }
 
     /// The database file.
@@ -121,7 +131,14 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        self.call(move |conn| write_tx(conn, f)).await
+        let (pool, writer) = (self.pool.clone(), self.writer.clone());
+        tokio::task::spawn_blocking(move || {
+            let _turn = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut conn = pool.get()?;
+            write_tx(&mut conn, f)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
     /// Blocking twin of [`Store::write`], for jobs and CLI commands.
@@ -129,6 +146,7 @@ impl Store {
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
+        let _turn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut conn = self.conn()?;
         write_tx(&mut conn, f)
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod bare;
 pub mod bot;
 pub mod client_ip;
 pub mod console;
@@ -25,7 +26,7 @@ use crate::app::App;
 pub use error::{ApiError, ApiResult};
 
 /// Settings that Rocket reads, derived from our config.
-fn rocket_figment(app: &App, secret_key: &str) -> Figment {
+pub(crate) fn rocket_figment(app: &App, secret_key: &str) -> Figment {
     let cfg = &app.config;
     let photo = ByteUnit::from(cfg.requests.max_photo_bytes);
     let limits = Limits::default()
