@@ -442,3 +442,47 @@ async fn an_appeal_guid_in_other_case_or_from_another_uo_never_duplicates_or_tou
         "{report:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_errors_are_russian_and_name_the_column_and_the_fix() {
+    let h = hostile().await;
+    let csrf = h.sign_in("admin.a").await;
+    let owners = h.count("SELECT COUNT(*) FROM owners");
+    let csv = ContentType::new("text", "csv");
+    let fias = gosdom::sandbox::demo::house_fias(0).unwrap();
+    for (kind, body, wanted) in [
+        ("owners", "a,b,c\r\n1,2,3\r\n".to_string(), "house_fias_guid"),
+        ("owners", "house_fias_guid,premise_number,full_name,colour\n".to_string(), "colour"),
+        (
+            "owners",
+            format!("house_fias_guid;premise_number;full_name;birth_date\r\nnot-a-guid;1;Иванов;\r\n{fias};9999;Петров;01.01.1980\r\n{fias};1;Сидоров;\r\n{fias};1\r\n\"unterminated"),
+            "в заголовке",
+        ),
+        (
+            "owners",
+            format!("house_fias_guid;premise_number;full_name;birth_date\r\nnot-a-guid;1;Иванов;\r\n{fias};9999;Петров;01.01.1980\r\n{fias};1;Сидоров;\r\n"),
+            "house_fias_guid",
+        ),
+        ("meters", format!("house_fias_guid,premise_number,serial,resource,unit,digits\n{fias},1,A1,plutonium,kg,99\n"), "resource"),
+    ] {
+        let (status, got) = h
+            .raw_post(&format!("/register/imports?kind={kind}"), &csrf, csv.clone(), body)
+            .await;
+        assert_error(status, &got, "import_rejected");
+        let errors = got["import"]["errors"].as_array().unwrap();
+        assert!(!errors.is_empty(), "{got}");
+        for e in errors {
+            let reason = e["reason"].as_str().unwrap();
+            assert!(
+                reason.chars().any(|c| ('а'..='я').contains(&c)),
+                "an English reason for operators: {reason}"
+            );
+        }
+        assert!(got.to_string().contains(wanted), "{got}");
+    }
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM owners"),
+        owners,
+        "nothing half-written"
+    );
+}
