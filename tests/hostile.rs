@@ -486,3 +486,61 @@ async fn register_errors_are_russian_and_name_the_column_and_the_fix() {
         "nothing half-written"
     );
 }
+
+async fn place_appeal(h: &common::Harness, form: &str) -> (Status, serde_json::Value) {
+    let res = h
+        .client
+        .post("/dev/gis/appeals")
+        .header(ContentType::Form)
+        .body(form.to_string())
+        .dispatch()
+        .await;
+    let status = res.status();
+    (status, res.into_json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_appeals_refuse_bad_input_with_the_error_shape_and_place_nothing() {
+    let h = common::harness().await;
+    let (status, body) = place_appeal(&h, "text=%20%20").await;
+    assert_error(status, &body, "text_required");
+    let (status, body) = place_appeal(&h, "topic=x").await;
+    assert_error(status, &body, "invalid_body");
+    // Changing an appeal the sandbox never had places nothing.
+    let (status, body) = place_appeal(
+        &h,
+        "guid=00000000-0000-0000-0000-000000000000&text=Новый%20текст&withdrawn=true",
+    )
+    .await;
+    assert_error(status, &body, "appeal_not_found");
+    let listed: serde_json::Value = h
+        .client
+        .get("/dev/gis/appeals")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+
+    // A placed appeal is changed by its GUID in any letter case, not placed twice.
+    let (status, placed) = place_appeal(&h, "text=Не%20горит%20свет").await;
+    assert_eq!(status, Status::Ok, "{placed}");
+    let guid = placed["guid"].as_str().unwrap().to_uppercase();
+    let (status, changed) = place_appeal(
+        &h,
+        &format!("guid={guid}&text=Свет%20не%20горит%20третий%20день"),
+    )
+    .await;
+    assert_eq!(status, Status::Ok, "{changed}");
+    assert_eq!(changed["guid"], placed["guid"]);
+    let listed: serde_json::Value = h
+        .client
+        .get("/dev/gis/appeals")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
