@@ -492,7 +492,7 @@ async fn place_appeal(h: &common::Harness, form: &str) -> (Status, serde_json::V
         .client
         .post("/dev/gis/appeals")
         .header(ContentType::Form)
-        .body(form.to_string())
+        .body(form)
         .dispatch()
         .await;
     let status = res.status();
