@@ -544,3 +544,48 @@ async fn sandbox_appeals_refuse_bad_input_with_the_error_shape_and_place_nothing
         .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_time_well_past_or_an_outage_already_over_is_refused() {
+    let h = hostile().await;
+    let csrf = h.sign_in("op.a").await;
+    let now = time::OffsetDateTime::now_utc();
+    let hours = |n: i64| rfc3339(now + time::Duration::hours(n));
+    for (body, code) in [
+        (
+            json!({"kind": "general", "title": "Собрание", "text": "В субботу.",
+                "houses": [h.house_a], "send_at": "2025-12-03T09:00:00Z"}),
+            "invalid_send_at",
+        ),
+        (
+            json!({"kind": "outage", "title": "Вода", "text": "Ремонт.", "houses": [h.house_a],
+                "starts_at": hours(-5), "ends_at": hours(-2)}),
+            "invalid_period",
+        ),
+        (
+            json!({"kind": "outage", "title": "Вода", "text": "Ремонт.", "houses": [h.house_a],
+                "starts_at": hours(2), "ends_at": hours(4), "send_at": hours(6)}),
+            "invalid_period",
+        ),
+    ] {
+        let (status, got) = console_post(&h.client, "/announcements", Some(&csrf), body).await;
+        assert_error(status, &got, code);
+    }
+    assert_eq!(h.count("SELECT COUNT(*) FROM announcements"), 0);
+
+    // A minute late is still "now"; an outage under way is still news.
+    for body in [
+        json!({"kind": "general", "title": "Собрание", "text": "В субботу.",
+            "houses": [h.house_a], "send_at": rfc3339(now - time::Duration::minutes(1))}),
+        json!({"kind": "outage", "title": "Вода", "text": "Ремонт.", "houses": [h.house_a],
+            "starts_at": hours(-1), "ends_at": hours(3)}),
+    ] {
+        let (status, got) = console_post(&h.client, "/announcements", Some(&csrf), body).await;
+        assert_eq!(status, Status::Created, "{got}");
+    }
+}

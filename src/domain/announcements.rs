@@ -29,6 +29,8 @@ pub const TITLE_CHARS: usize = 150;
 pub const TEXT_CHARS: usize = 3000;
 /// How far ahead an announcement may be scheduled.
 const FURTHEST: Duration = Duration::days(60);
+/// A send time this far in the past still means "now".
+const PAST_GRACE: Duration = Duration::minutes(5);
 /// The same announcement again within this time is a repeated click, refused.
 pub const REPEAT_GAP: Duration = Duration::minutes(5);
 
@@ -174,7 +176,23 @@ pub fn create(
         },
         _ => (None, None),
     };
+    // A time a little past is "now" (the form was filled a minute ago); one well past is
+    // a mistyped date, not a wish to send at once.
+    if draft.send_at.is_some_and(|t| t < now - PAST_GRACE) {
+        return Err(invalid(
+            "invalid_send_at",
+            "Время отправки уже прошло: укажите будущее время или оставьте поле пустым, \
+             чтобы отправить сейчас.",
+        ));
+    }
     let send_at = draft.send_at.filter(|t| *t > now).unwrap_or(now);
+    if ends.is_some_and(|e| e <= send_at) {
+        return Err(invalid(
+            "invalid_period",
+            "Отключение закончится раньше, чем уйдёт объявление: проверьте окончание \
+             отключения и время отправки.",
+        ));
+    }
     if send_at > now + FURTHEST {
         return Err(invalid(
             "invalid_send_at",
