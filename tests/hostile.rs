@@ -589,3 +589,20 @@ async fn a_send_time_well_past_or_an_outage_already_over_is_refused() {
         assert_eq!(status, Status::Created, "{got}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_simultaneous_identical_announcements_make_one() {
+    let h = hostile().await;
+    let csrf = h.sign_in("op.a").await;
+    let body = json!({"kind": "emergency", "title": "Прорыв трубы", "text": "Вода отключена.",
+        "houses": [h.house_a]})
+    .to_string();
+    let (a, b) = tokio::join!(
+        h.raw_post("/announcements", &csrf, ContentType::JSON, body.clone()),
+        h.raw_post("/announcements", &csrf, ContentType::JSON, body.clone()),
+    );
+    let mut statuses = [a.0.code, b.0.code];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
+    assert_eq!(h.count("SELECT COUNT(*) FROM announcements"), 1);
+}
