@@ -74,16 +74,19 @@ fn bad_rows_are_each_reported_and_nothing_is_imported() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("line 3: `snils` has a wrong check number"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("line 4: no premise 99"), "{stderr}");
-    assert!(
-        stderr.contains("line 5: give `snils` or `birth_date`"),
+        stderr.contains("line 3: `snils`: неверное контрольное число"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("line 6: `birth_date` \"31.02.1980\" is not a date"),
+        stderr.contains("line 4: в доме нет помещения 99"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 5: укажите `snils` или `birth_date`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 6: `birth_date` \"31.02.1980\" — не дата"),
         "{stderr}"
     );
     assert!(!stderr.contains("line 2:"), "{stderr}");
@@ -110,5 +113,5 @@ fn a_wrong_header_is_named() {
     let out = gosdom(dir.path(), &["import", "meters", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no `house_fias_guid` column"), "{stderr}");
+    assert!(stderr.contains("нет столбца `house_fias_guid`"), "{stderr}");
 }

@@ -62,6 +62,10 @@ pub fn group_message(
             BindOutcome::BadCode => "Код не подошёл: он неверный, уже использован или истёк. \
                  Попросите в управляющей организации новый код."
                 .to_string(),
+            BindOutcome::BotRemoved => {
+                tracing::info!(chat = chat_id, "/bind in a chat the bot was removed from");
+                return Ok(());
+            }
             BindOutcome::ChatTaken { address } => format!(
                 "Этот чат уже привязан к дому {address}. Чтобы привязать его к другому дому, \
                  управляющая организация сначала отвязывает его в консоли."

@@ -29,6 +29,10 @@ pub const TITLE_CHARS: usize = 150;
 pub const TEXT_CHARS: usize = 3000;
 /// How far ahead an announcement may be scheduled.
 const FURTHEST: Duration = Duration::days(60);
+/// A send time this far in the past still means "now".
+const PAST_GRACE: Duration = Duration::minutes(5);
+/// The same announcement again within this time is a repeated click, refused.
+pub const REPEAT_GAP: Duration = Duration::minutes(5);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,6 +93,11 @@ pub enum AnnouncementError {
     NotFound,
     #[error("already sent")]
     AlreadySent,
+    #[error("already cancelled")]
+    AlreadyCancelled,
+    /// The same announcement was just made (a repeated click).
+    #[error("repeated")]
+    Repeated,
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -132,6 +141,23 @@ pub fn create(
             &format!("Текст объявления: от 1 до {TEXT_CHARS} символов."),
         ));
     }
+    if title.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Err(invalid(
+            "invalid_title",
+            "Заголовок — одна строка без служебных символов: уберите переносы строк и \
+             невидимые символы.",
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c))
+    {
+        return Err(invalid(
+            "invalid_text",
+            "В тексте объявления есть невидимые служебные символы: наберите текст заново \
+             или вставьте его как простой текст.",
+        ));
+    }
     let (starts, ends) = match draft.kind {
         Kind::Outage => match (draft.starts_at, draft.ends_at) {
             (Some(s), Some(e)) if e > s => (Some(s), Some(e)),
@@ -150,7 +176,23 @@ pub fn create(
         },
         _ => (None, None),
     };
+    // A time a little past is "now" (the form was filled a minute ago); one well past is
+    // a mistyped date, not a wish to send at once.
+    if draft.send_at.is_some_and(|t| t < now - PAST_GRACE) {
+        return Err(invalid(
+            "invalid_send_at",
+            "Время отправки уже прошло: укажите будущее время или оставьте поле пустым, \
+             чтобы отправить сейчас.",
+        ));
+    }
     let send_at = draft.send_at.filter(|t| *t > now).unwrap_or(now);
+    if ends.is_some_and(|e| e <= send_at) {
+        return Err(invalid(
+            "invalid_period",
+            "Отключение закончится раньше, чем уйдёт объявление: проверьте окончание \
+             отключения и время отправки.",
+        ));
+    }
     if send_at > now + FURTHEST {
         return Err(invalid(
             "invalid_send_at",
@@ -158,6 +200,9 @@ pub fn create(
         ));
     }
     let organisation = target_organisation(tx, scope, draft)?;
+    if is_repeat(tx, organisation, draft, title, text, now)? {
+        return Err(AnnouncementError::Repeated);
+    }
 
     tx.execute(
         "INSERT INTO announcements (organisation_id, kind, title, text, starts_at, ends_at, \
@@ -195,6 +240,59 @@ pub fn create(
     .max_attempts(20);
     jobs::enqueue(tx, &job, now)?;
     Ok(id)
+}
+
+/// Direction overrides and isolates: they make a message read other than it is written.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The same announcement (kind, title, text, houses) made in the last [`REPEAT_GAP`] and
+/// not cancelled: a second click of «Отправить» must not send it twice.
+fn is_repeat(
+    tx: &Connection,
+    organisation: i64,
+    draft: &Draft,
+    title: &str,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id FROM announcements WHERE organisation_id = ?1 AND kind = ?2 AND title = ?3 \
+         AND text = ?4 AND all_houses = ?5 AND status <> 'cancelled' AND created_at >= ?6",
+    )?;
+    let earlier = stmt
+        .query_map(
+            params![
+                organisation,
+                draft.kind.as_str(),
+                title,
+                text,
+                draft.all_houses,
+                at(now - REPEAT_GAP)
+            ],
+            |r| r.get::<_, i64>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if draft.all_houses {
+        return Ok(!earlier.is_empty());
+    }
+    let mut wanted = draft.houses.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for id in earlier {
+        let mut houses = tx.prepare_cached(
+            "SELECT house_id FROM announcement_houses WHERE announcement_id = ?1 \
+             ORDER BY house_id",
+        )?;
+        let had = houses
+            .query_map([id], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if had == wanted {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The УО the announcement belongs to; every named house must be inside `scope` and of
@@ -270,6 +368,7 @@ pub fn cancel(tx: &Connection, scope: Scope, id: i64, now: OffsetDateTime) -> Re
             )?;
             Ok(())
         }
+        Some("cancelled") => Err(AnnouncementError::AlreadyCancelled),
         Some(_) => Err(AnnouncementError::AlreadySent),
     }
 }

@@ -29,12 +29,33 @@ pub struct NewCode {
     pub expires_at: String,
 }
 
-/// Upper case without spaces and dashes: `k7m2-q9xd` and `K7M2Q9XD` are one code.
+/// Upper case without spaces and dashes: `k7m2-q9xd` and `K7M2Q9XD` are one code. Cyrillic
+/// letters that look like Latin ones (a code retyped on a Russian keyboard layout) count as
+/// those.
 pub fn normalise_code(code: &str) -> String {
     code.chars()
+        .flat_map(char::to_uppercase)
+        .map(latin_twin)
         .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// The Latin letter a Cyrillic capital looks like, or the character itself.
+fn latin_twin(c: char) -> char {
+    match c {
+        'А' => 'A',
+        'В' => 'B',
+        'Е' => 'E',
+        'К' => 'K',
+        'М' => 'M',
+        'Н' => 'H',
+        'Р' => 'P',
+        'С' => 'C',
+        'Т' => 'T',
+        'Х' => 'X',
+        'У' => 'Y',
+        other => other,
+    }
 }
 
 fn code_hash(code: &str) -> String {
@@ -84,6 +105,9 @@ pub enum BindOutcome {
     ChatTaken {
         address: String,
     },
+    /// The bot was removed from the chat (a late message): nothing is bound, and the bot
+    /// cannot answer there.
+    BotRemoved,
 }
 
 /// Binds `chat_id` with a code sent in it.
@@ -106,6 +130,17 @@ pub fn bind_by_code(
     let Some((code_id, house_id, address)) = found else {
         return Ok(BindOutcome::BadCode);
     };
+    let removed = tx
+        .query_row(
+            "SELECT 1 FROM max_chats WHERE chat_id = ?1 AND status = 'removed'",
+            [chat_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if removed {
+        return Ok(BindOutcome::BotRemoved);
+    }
     if let Some((other, other_address)) = house_of_chat(tx, chat_id)? {
         if other != house_id {
             return Ok(BindOutcome::ChatTaken {
@@ -265,7 +300,17 @@ pub fn free_chats(conn: &Connection) -> store::Result<Vec<FreeChat>> {
 
 /// Whether the chat is one the bot is in and no house has.
 pub fn is_free(conn: &Connection, chat_id: i64) -> store::Result<bool> {
-    Ok(free_chats(conn)?.iter().any(|c| c.chat_id == chat_id))
+    // Asked of the chat itself: the console's list stops at 200 chats.
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM max_chats c WHERE c.chat_id = ?1 AND c.status = 'active' \
+             AND c.is_channel = 0 \
+             AND NOT EXISTS (SELECT 1 FROM houses h WHERE h.max_chat_id = c.chat_id)",
+            [chat_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// A resident asks the УО for a house chat; true when the wish is new.
@@ -315,7 +360,11 @@ pub fn live_code_expiry(
 /// `/bind`.
 pub fn bind_command(text: &str) -> Option<&str> {
     let text = text.trim();
-    let rest = text.strip_prefix("/bind")?;
+    // `/Bind` as a phone keyboard may capitalise it.
+    let rest = text
+        .get(..5)
+        .filter(|command| command.eq_ignore_ascii_case("/bind"))
+        .map(|_| &text[5..])?;
     let rest = match rest.strip_prefix('@') {
         Some(named) => named.split_once(char::is_whitespace).map_or("", |(_, r)| r),
         None if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest,

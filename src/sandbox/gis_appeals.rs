@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::gis::SandboxGis;
 use crate::app::App;
 use crate::connectors::gis::xml::{El, Node};
+use crate::web::{ApiError, ApiResult};
 
 /// One appeal as the sandbox keeps it.
 #[derive(Clone, Debug, Serialize)]
@@ -135,7 +136,7 @@ pub async fn place_appeal(
     form: Form<AppealForm>,
     app: &State<App>,
     gis: &State<SandboxGis>,
-) -> Result<Json<SandboxAppeal>, (Status, String)> {
+) -> ApiResult<Json<SandboxAppeal>> {
     let house = match filled(&form.fias_house_guid) {
         Some(h) => h,
         None => app
@@ -155,9 +156,9 @@ pub async fn place_appeal(
     };
     let text = form.text.trim().to_string();
     if text.is_empty() || house.is_empty() {
-        return Err((
-            Status::UnprocessableEntity,
-            "нужны текст обращения и дом".into(),
+        return Err(ApiError::unprocessable(
+            "text_required",
+            "Нужны текст обращения (text) и дом (fias_house_guid или демо-дом).",
         ));
     }
     let msk = UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC);
@@ -166,8 +167,22 @@ pub async fn place_appeal(
     let mut list = appeals
         .list
         .lock()
-        .map_err(|_| (Status::InternalServerError, String::new()))?;
-    let existing = filled(&form.guid).and_then(|g| list.iter().position(|a| a.guid == g));
+        .map_err(|_| ApiError::internal("the sandbox appeals lock is poisoned"))?;
+    let existing = match filled(&form.guid) {
+        None => None,
+        // Changing an appeal the sandbox never had must not place a new one instead.
+        Some(g) => Some(
+            list.iter()
+                .position(|a| a.guid.eq_ignore_ascii_case(&g))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        Status::NotFound,
+                        "appeal_not_found",
+                        "Обращения с таким guid в песочнице нет.",
+                    )
+                })?,
+        ),
+    };
     let appeal = match existing {
         Some(i) => {
             let a = &mut list[i];

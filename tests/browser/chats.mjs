@@ -43,8 +43,11 @@ try {
   await c.getByLabel('Вид').selectOption('outage');
   await c.getByLabel('Заголовок').fill('Холодная вода');
   await c.getByLabel('Текст').fill('Замена задвижки в подвале.');
-  await c.getByLabel('Начало отключения').fill('2026-12-05T10:00');
-  await c.getByLabel('Окончание').fill('2026-12-05T14:00');
+  // Tomorrow: an outage already over is refused.
+  const day = new Date(Date.now() + 24 * 3600 * 1000);
+  const ymd = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+  await c.getByLabel('Начало отключения').fill(`${ymd}T10:00`);
+  await c.getByLabel('Окончание').fill(`${ymd}T14:00`);
   await c.getByLabel(/ул\. Баумана/).check();
   await c.getByRole('button', { name: 'Отправить' }).click();
   await c.getByText('Объявление отправляется.').waitFor();

@@ -60,7 +60,7 @@ try {
   await page.locator('input[type="file"]').setInputFiles({ name: 'owners.csv', mimeType: 'text/csv', buffer: Buffer.from(badFile) });
   await page.getByRole('button', { name: 'Загрузить' }).click();
   await page.getByRole('alert').filter({ hasText: 'Ничего не загружено' }).waitFor();
-  await page.getByRole('cell', { name: /строка 2: no house with FIAS GUID/ }).waitFor();
+  await page.getByRole('cell', { name: /строка 2: нет дома с ФИАС GUID/ }).waitFor();
   if (shots) await page.screenshot({ path: `${shots}/register.png`, fullPage: true });
 
   await nav.getByRole('link', { name: 'Обмен с ГИС ЖКХ' }).click();

@@ -70,7 +70,8 @@ impl Row {
     }
 
     fn need(&self, name: &str) -> Result<&str, String> {
-        self.get(name).ok_or_else(|| format!("`{name}` is empty"))
+        self.get(name)
+            .ok_or_else(|| format!("не заполнено поле `{name}`"))
     }
 }
 
@@ -123,7 +124,12 @@ fn read_rows(kind: Kind, text: &str) -> Result<Vec<Row>, ImportError> {
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| ImportError::Header(format!("line 1: {e}")))?
+        .map_err(|_| {
+            ImportError::Header(
+                "line 1: заголовок не читается как CSV: проверьте кавычки и разделитель (; или ,)"
+                    .into(),
+            )
+        })?
         .iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
@@ -131,8 +137,9 @@ fn read_rows(kind: Kind, text: &str) -> Result<Vec<Row>, ImportError> {
     for name in required {
         if !headers.iter().any(|h| h == name) {
             return Err(ImportError::Header(format!(
-                "line 1: the header has no `{name}` column; {:?} files need {} (optional: {})",
-                kind,
+                "line 1: в заголовке нет столбца `{name}`; в файле {} нужны столбцы {} \
+                 (необязательные: {})",
+                kind_label(kind),
                 required.join(", "),
                 optional.join(", ")
             )));
@@ -140,7 +147,9 @@ fn read_rows(kind: Kind, text: &str) -> Result<Vec<Row>, ImportError> {
     }
     for h in &headers {
         if !required.contains(&h.as_str()) && !optional.contains(&h.as_str()) {
-            return Err(ImportError::Header(format!("line 1: unknown column `{h}`")));
+            return Err(ImportError::Header(format!(
+                "line 1: неизвестный столбец `{h}`"
+            )));
         }
     }
     let mut rows = Vec::new();
@@ -156,7 +165,7 @@ fn read_rows(kind: Kind, text: &str) -> Result<Vec<Row>, ImportError> {
                     errors.push(RowError {
                         line,
                         reason: format!(
-                            "{} fields, the header has {}",
+                            "полей в строке: {}, а в заголовке: {}",
                             record.len(),
                             headers.len()
                         ),
@@ -172,7 +181,7 @@ fn read_rows(kind: Kind, text: &str) -> Result<Vec<Row>, ImportError> {
             }
             Err(e) => errors.push(RowError {
                 line: e.position().map_or(0, |p| p.line()),
-                reason: e.to_string(),
+                reason: "строка не читается как CSV: проверьте кавычки".into(),
             }),
         }
     }
@@ -204,6 +213,16 @@ pub fn import_text(
     now: OffsetDateTime,
 ) -> Result<Report, ImportError> {
     import_text_for(store, kind, text, snils_key, now, None)
+}
+
+/// How a reason names a kind of file: «в файле собственников».
+fn kind_label(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Houses => "домов",
+        Kind::Accounts => "лицевых счетов",
+        Kind::Owners => "собственников",
+        Kind::Meters => "счётчиков",
+    }
 }
 
 /// [`import_text`] limited to one УО's houses when `organisation` is given (the console):
@@ -249,13 +268,15 @@ pub fn import_text_for(
 }
 
 fn db(e: rusqlite::Error) -> String {
-    format!("database refused the row: {e}")
+    format!("база данных не приняла строку: {e}")
 }
 
 fn guid(text: &str, column: &str) -> Result<String, String> {
     uuid::Uuid::parse_str(text)
         .map(|u| u.to_string())
-        .map_err(|_| format!("`{column}` {text:?} is not a GUID"))
+        .map_err(|_| {
+            format!("`{column}` {text:?} — не GUID (вида 6f0ae8b5-3d1c-4b8e-9c2a-1d5f7e9a0b11)")
+        })
 }
 
 fn decimal(text: &str, column: &str) -> Result<String, String> {
@@ -270,7 +291,7 @@ fn decimal(text: &str, column: &str) -> Result<String, String> {
         },
     );
     ok.then_some(t)
-        .ok_or_else(|| format!("`{column}` {text:?} is not a number like 54.3"))
+        .ok_or_else(|| format!("`{column}` {text:?} — не число вида 54.3"))
 }
 
 /// `YYYY-MM-DD` or `DD.MM.YYYY` → `YYYY-MM-DD`.
@@ -287,7 +308,7 @@ fn date(text: &str, column: &str) -> Result<String, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(&iso, format)
         .map(|d| d.to_string())
-        .map_err(|_| format!("`{column}` {text:?} is not a date (YYYY-MM-DD or DD.MM.YYYY)"))
+        .map_err(|_| format!("`{column}` {text:?} — не дата (ГГГГ-ММ-ДД или ДД.ММ.ГГГГ)"))
 }
 
 fn house_id(tx: &Transaction<'_>, row: &Row, organisation: Option<i64>) -> Result<i64, String> {
@@ -300,9 +321,7 @@ fn house_id(tx: &Transaction<'_>, row: &Row, organisation: Option<i64>) -> Resul
     )
     .optional()
     .map_err(db)?
-    .ok_or_else(|| {
-        format!("no house with FIAS GUID {fias}; import it with `gosdom import houses` first")
-    })
+    .ok_or_else(|| format!("нет дома с ФИАС GUID {fias}: сначала загрузите файл домов"))
 }
 
 fn premise_id(tx: &Transaction<'_>, row: &Row, organisation: Option<i64>) -> Result<i64, String> {
@@ -315,7 +334,7 @@ fn premise_id(tx: &Transaction<'_>, row: &Row, organisation: Option<i64>) -> Res
     )
     .optional()
     .map_err(db)?
-    .ok_or_else(|| format!("no premise {number} in that house; import its account first"))
+    .ok_or_else(|| format!("в доме нет помещения {number}: сначала загрузите его лицевой счёт"))
 }
 
 fn house(
@@ -327,7 +346,7 @@ fn house(
     let inn = row.need("organisation_inn")?;
     if !(inn.len() == 10 || inn.len() == 12) || !inn.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!(
-            "`organisation_inn` {inn:?} is not an ИНН (10 or 12 digits)"
+            "`organisation_inn` {inn:?} — не ИНН (10 или 12 цифр)"
         ));
     }
     let address = row.need("address")?;
@@ -347,14 +366,14 @@ fn house(
         .map_err(db)?;
     let org = match (org, organisation) {
         (Some(id), Some(only)) if id != only => {
-            return Err(format!("ИНН {inn} is another organisation's"))
+            return Err(format!("ИНН {inn} принадлежит другой организации"))
         }
-        (None, Some(_)) => return Err(format!("ИНН {inn} is not this organisation's")),
+        (None, Some(_)) => return Err(format!("ИНН {inn} — не ИНН этой организации")),
         (Some(id), _) => id,
         (None, None) => {
             let name = row
                 .get("organisation_name")
-                .ok_or("a new organisation needs `organisation_name`")?;
+                .ok_or("для новой организации нужен столбец `organisation_name`")?;
             let ogrn = row.get("organisation_ogrn").unwrap_or("");
             tx.execute(
                 "INSERT INTO organisations (name, inn, ogrn, created_at, updated_at) \
@@ -411,7 +430,7 @@ fn account(
     let kind = row.get("premise_kind").unwrap_or("flat");
     if !["flat", "room", "nonresidential"].contains(&kind) {
         return Err(format!(
-            "`premise_kind` {kind:?} is not flat, room or nonresidential"
+            "`premise_kind` {kind:?} — не flat, room или nonresidential"
         ));
     }
     let unified = row.get("unified_number").map(|u| u.to_uppercase());
@@ -441,7 +460,7 @@ fn account(
         .map_err(db)?;
     match existing {
         Some((_, other)) if other != premise => Err(format!(
-            "account {account} already belongs to another premise"
+            "лицевой счёт {account} уже относится к другому помещению"
         )),
         Some((id, _)) => {
             tx.execute(
@@ -487,16 +506,19 @@ fn owner(
         .transpose()?;
     let snils = match row.get("snils") {
         Some(text) => {
-            let digits = normalise_snils(text).ok_or("`snils` does not have 11 digits")?;
+            let digits = normalise_snils(text).ok_or("`snils`: нужно 11 цифр")?;
             if !snils_checksum_ok(&digits) {
-                return Err("`snils` has a wrong check number".into());
+                return Err("`snils`: неверное контрольное число".into());
             }
             Some(digits)
         }
         None => None,
     };
     if snils.is_none() && birth.is_none() {
-        return Err("give `snils` or `birth_date`: a name alone never proves ownership".into());
+        return Err(
+            "укажите `snils` или `birth_date`: одного ФИО мало, чтобы подтвердить собственника"
+                .into(),
+        );
     }
     let share = row.get("share").unwrap_or("1");
     let share_ok = share.split_once('/').map_or_else(
@@ -504,7 +526,7 @@ fn owner(
         |(a, b)| decimal(a, "share").is_ok() && decimal(b, "share").is_ok() && b != "0",
     );
     if !share_ok {
-        return Err(format!("`share` {share:?} is not like 1, 1/2 or 0.25"));
+        return Err(format!("`share` {share:?} — не доля вида 1, 1/2 или 0.25"));
     }
     // A re-import replaces the earlier imported owners of the premise.
     if cleared.insert(premise) {
@@ -543,7 +565,7 @@ fn meter(
     let resource = row.need("resource")?;
     if !RESOURCES.contains(&resource) {
         return Err(format!(
-            "`resource` {resource:?} is not one of {}",
+            "`resource` {resource:?} — не одно из: {}",
             RESOURCES.join(", ")
         ));
     }
@@ -553,7 +575,13 @@ fn meter(
             v.parse::<i64>()
                 .ok()
                 .filter(|n| range.contains(n))
-                .ok_or_else(|| format!("`{name}` {v:?} must be {}–{}", range.start(), range.end()))
+                .ok_or_else(|| {
+                    format!(
+                        "`{name}` {v:?}: нужно от {} до {}",
+                        range.start(),
+                        range.end()
+                    )
+                })
         })
     };
     let tariffs = small("tariffs", 1, 1..=3)?;

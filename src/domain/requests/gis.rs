@@ -51,7 +51,8 @@ pub struct UpsertReport {
     pub known: Vec<i64>,
     /// Known request ids whose text changed in ГИС ЖКХ and was updated now.
     pub updated: Vec<i64>,
-    /// AppealGUIDs that could not be placed, and why (`unknown_house`, `empty_text`).
+    /// AppealGUIDs that could not be placed, and why (`unknown_house`, `empty_text`,
+    /// `other_organisation`).
     pub skipped: Vec<(String, String)>,
 }
 
@@ -135,14 +136,29 @@ fn upsert_one(
     now: OffsetDateTime,
     report: &mut UpsertReport,
 ) -> Result<()> {
-    let known: Option<i64> = conn
+    // A GUID is one appeal whatever the case of its letters.
+    let known: Option<(i64, i64)> = conn
         .query_row(
-            "SELECT id FROM requests WHERE appeal_guid = ?1",
+            "SELECT id, organisation_id FROM requests \
+             WHERE appeal_guid IN (?1, lower(?1), upper(?1)) ORDER BY id LIMIT 1",
             [&appeal.appeal_guid],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if let Some(id) = known {
+    if let Some((_, organisation)) = known.filter(|(_, o)| *o != appeal.organisation_id) {
+        // Another УО's appeal (redirected to this one in ГИС ЖКХ, say): never touched from
+        // this УО's export.
+        tracing::warn!(
+            organisation = appeal.organisation_id,
+            owner = organisation,
+            "ГИС ЖКХ appeal already in another organisation's queue, skipped"
+        );
+        report
+            .skipped
+            .push((appeal.appeal_guid.clone(), "other_organisation".into()));
+        return Ok(());
+    }
+    if let Some((id, _)) = known {
         if let Some(request) = records::load(conn, id)? {
             if appeal.withdrawn && request.status.is_open() {
                 lifecycle::apply_status(

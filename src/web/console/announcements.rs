@@ -1,6 +1,7 @@
 //! «Объявления» (operators and admins): the УО's announcements with delivery figures,
 //! writing one, cancelling a scheduled one. Every change is audited.
 
+use rocket::data::{ByteUnit, Data};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
@@ -11,6 +12,9 @@ use crate::app::App;
 use crate::domain::announcements::{self, AnnouncementError, Draft};
 use crate::domain::console::audit;
 use crate::web::{ApiError, ApiResult};
+
+/// The largest draft accepted: far above the longest text in any script.
+const BODY_LIMIT: ByteUnit = ByteUnit::Kibibyte(64);
 
 /// Announcements listed at most.
 const SHOWN: u32 = 100;
@@ -29,6 +33,17 @@ impl From<AnnouncementError> for ApiError {
                 Status::Conflict,
                 "already_sent",
                 "Объявление уже отправляется — отменить его нельзя.",
+            ),
+            AnnouncementError::AlreadyCancelled => ApiError::new(
+                Status::Conflict,
+                "already_cancelled",
+                "Объявление уже отменено.",
+            ),
+            AnnouncementError::Repeated => ApiError::new(
+                Status::Conflict,
+                "repeated",
+                "Такое же объявление уже создано несколько минут назад — оно есть в списке \
+                 объявлений. Повторно его не отправляем.",
             ),
             AnnouncementError::Store(e) => ApiError::internal(e),
         }
@@ -51,9 +66,21 @@ pub async fn list(app: &State<App>, staff: Staff) -> ApiResult<Json<Value>> {
 pub async fn create(
     app: &State<App>,
     staff: Staff,
-    body: &str,
+    body: Data<'_>,
 ) -> ApiResult<(Status, Json<Value>)> {
-    let draft: Draft = serde_json::from_str(body).map_err(|_| {
+    // Rocket's 8 KiB for a string would refuse a full-length text in Cyrillic or emoji.
+    let body =
+        body.open(BODY_LIMIT).into_string().await.map_err(|_| {
+            ApiError::bad_request("invalid_body", "Объявление не получено целиком.")
+        })?;
+    if !body.is_complete() {
+        return Err(ApiError::new(
+            Status::PayloadTooLarge,
+            "too_large",
+            "Объявление слишком большое: сократите текст.",
+        ));
+    }
+    let draft: Draft = serde_json::from_str(&body).map_err(|_| {
         ApiError::unprocessable(
             "invalid_body",
             "Объявление заполнено неверно: проверьте вид, текст, дома и даты.",

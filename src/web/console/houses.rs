@@ -80,8 +80,14 @@ pub async fn bind_chat(
     app: &State<App>,
     admin: Admin,
     id: i64,
-    body: Json<BindBody>,
+    body: &str,
 ) -> ApiResult<Json<Value>> {
+    let body: BindBody = serde_json::from_str(body).map_err(|_| {
+        ApiError::unprocessable(
+            "invalid_chat_id",
+            "Укажите chat_id — номер чата числом, из списка свободных чатов: {\"chat_id\": 123}.",
+        )
+    })?;
     let (scope, actor, now) = (admin.0.scope(), admin.0.actor(), app.now());
     let chat_id = body.chat_id;
     let bound = app

@@ -90,7 +90,8 @@ pub async fn import_register(
             "Файл должен быть в кодировке UTF-8: в Excel выберите «CSV UTF-8» при сохранении.",
         )
     })?;
-    if text.trim().is_empty() {
+    // A byte order mark alone (Excel's «CSV UTF-8» of an empty sheet) is an empty file too.
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(ApiError::unprocessable("empty_file", "Файл пустой."));
     }
 
