@@ -53,14 +53,14 @@ async function show() {
     if (link.dataset.path === screen.path) link.setAttribute('aria-current', 'page');
   }
   document.title = `${screen.label} — консоль УО`;
-  clear(main).append(h('p', { class: 'loading' }, 'Загрузка…'));
+  clear(main, h('p', { class: 'loading' }, 'Загрузка…'));
   try {
     const view = await import(screen.module);
     const container = h('section', { class: 'screen' });
     await view.render(container, { me, navigate });
-    if (turn === shown) clear(main).append(container);
+    if (turn === shown) clear(main, container);
   } catch (error) {
-    if (turn === shown) clear(main).append(errorBox(error));
+    if (turn === shown) clear(main, errorBox(error));
   }
 }
 
@@ -86,7 +86,7 @@ function layout() {
   );
   const who = [me.login, ROLE_NAMES[me.role] || me.role, me.organisation ? me.organisation.name : 'все УО региона'];
   main = h('main', { class: 'main', id: 'main' });
-  clear(root).append(
+  clear(root,
     h(
       'div',
       { class: 'shell' },
@@ -139,7 +139,7 @@ async function start() {
     signedIn(await get('/me'));
   } catch (error) {
     if (error.status === 401) signedOut();
-    else clear(root).append(errorBox(error));
+    else clear(root, errorBox(error));
   }
 }
 

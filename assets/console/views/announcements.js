@@ -2,7 +2,7 @@
 // emergency), now or at a set time, and the delivery figures of the latest ones.
 
 import { get, post } from '../api.js';
-import { h, heading, num, when, clear, errorBox } from '../dom.js';
+import { h, heading, num, when, clear, errorBox, put } from '../dom.js';
 
 const KINDS = { general: 'Общее', outage: 'Плановое отключение', emergency: 'Авария' };
 const STATUSES = {
@@ -53,7 +53,7 @@ function item(a, { refresh }) {
                 await post(`/announcements/${a.id}/cancel`);
                 await refresh();
               } catch (error) {
-                clear(status).append(errorBox(error));
+                clear(status, errorBox(error));
               }
             },
           },
@@ -95,7 +95,7 @@ export async function render(container, { me }) {
 
   async function refresh() {
     const { announcements } = await get('/announcements');
-    clear(list).append(
+    clear(list,
       ...(announcements.length
         ? announcements.map((a) => item(a, { refresh }))
         : [h('p', { class: 'empty card' }, 'Объявлений пока нет.')]),
@@ -193,6 +193,6 @@ export async function render(container, { me }) {
     done,
   );
 
-  container.append(heading('Объявления', 'Сообщения жителям и в чаты домов с цифрами доставки.'), form, h('h2', {}, 'Последние объявления'), list);
+  put(container, heading('Объявления', 'Сообщения жителям и в чаты домов с цифрами доставки.'), form, h('h2', {}, 'Последние объявления'), list);
   await refresh();
 }

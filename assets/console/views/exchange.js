@@ -2,7 +2,7 @@
 // reason and (for admins) a retry button.
 
 import { get, post } from '../api.js';
-import { h, heading, num, when, errorBox, clear } from '../dom.js';
+import { h, heading, num, when, errorBox, clear, put } from '../dom.js';
 
 const STATES = [
   ['pending', 'в очереди'],
@@ -35,14 +35,14 @@ export async function render(container) {
   const lastDone = new Map(data.last_done.map((row) => [row.kind, row.at]));
   const failedTotal = data.depth.filter((d) => d.state === 'failed').reduce((a, d) => a + d.count, 0);
 
-  container.append(
+  put(container,
     heading(
       'Обмен с ГИС ЖКХ и MAX',
       failedTotal === 0 ? 'Заданий с ошибкой нет.' : `Заданий с ошибкой: ${num(failedTotal)}.`,
     ),
   );
 
-  container.append(
+  put(container,
     kinds.size === 0
       ? h('p', { class: 'empty card' }, 'Заданий обмена пока не было.')
       : h(
@@ -74,13 +74,13 @@ export async function render(container) {
   );
 
   if (!data.can_retry) {
-    container.append(h('p', { class: 'note' }, 'Подробности ошибок и повтор заданий доступны администраторам.'));
+    put(container, h('p', { class: 'note' }, 'Подробности ошибок и повтор заданий доступны администраторам.'));
     return;
   }
   const waiting = data.waiting || [];
   if (waiting.length > 0) {
-    container.append(h('h2', {}, 'Ожидают'));
-    container.append(
+    put(container, h('h2', {}, 'Ожидают'));
+    put(container,
       h(
         'div',
         { class: 'table-wrap card' },
@@ -106,12 +106,12 @@ export async function render(container) {
       ),
     );
   }
-  container.append(h('h2', {}, 'Задания с ошибкой'));
+  put(container, h('h2', {}, 'Задания с ошибкой'));
   if (data.failed.length === 0) {
-    container.append(h('p', { class: 'empty card' }, 'Нет.'));
+    put(container, h('p', { class: 'empty card' }, 'Нет.'));
     return;
   }
-  container.append(
+  put(container,
     h(
       'div',
       { class: 'table-wrap card' },
@@ -136,11 +136,11 @@ export async function render(container) {
                   button.disabled = true;
                   try {
                     await post(`/exchange/jobs/${job.id}/retry`);
-                    clear(status).append('поставлено в очередь');
+                    clear(status, 'поставлено в очередь');
                     button.remove();
                   } catch (error) {
                     button.disabled = false;
-                    clear(status).append(errorBox(error));
+                    clear(status, errorBox(error));
                   }
                 },
               },

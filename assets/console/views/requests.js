@@ -3,7 +3,7 @@
 // status with reason, assignee, deadline, comment or internal note.
 
 import { get, post, postForm } from '../api.js';
-import { clear, errorBox, h, heading, when } from '../dom.js';
+import { clear, errorBox, h, heading, when, put } from '../dom.js';
 
 const STATUSES = [
   ['', 'Открытые'], ['new', 'Новые'], ['in_work', 'В работе'], ['deferred', 'Отложенные'],
@@ -30,7 +30,7 @@ function select(name, options, value) {
 async function showCard(panel, id, reload) {
   clear(panel);
   let r;
-  try { r = await get(`/requests/${id}`); } catch (error) { panel.append(errorBox(error)); return; }
+  try { r = await get(`/requests/${id}`); } catch (error) { put(panel, errorBox(error)); return; }
   const act = async (path, body) => {
     try { await post(`/requests/${id}${path}`, body); await reload(); await showCard(panel, id, reload); } catch (error) { panel.prepend(errorBox(error)); }
   };
@@ -41,7 +41,7 @@ async function showCard(panel, id, reload) {
   const deadlineReason = h('input', { type: 'text', placeholder: 'Почему срок меняется' });
   const note = h('textarea', { rows: 3, placeholder: 'Комментарий' });
   const visible = h('input', { type: 'checkbox' });
-  panel.append(
+  put(panel,
     h('h3', {}, `Заявка № ${r.number}`),
     h('p', {}, `${r.problem_title} · ${r.address}${r.premise_number ? `, кв. ${r.premise_number}` : ''}`),
     h('p', { class: 'note' }, `${r.status_label}${r.emergency ? ' · аварийная' : ''}${r.deadline_at ? ` · срок ${when(r.deadline_at)}` : ''}${r.overdue ? ' · просрочена' : ''}`),
@@ -65,7 +65,7 @@ async function showCard(panel, id, reload) {
       type: 'button',
       onclick: async () => {
         const form = new FormData();
-        form.append('comment', JSON.stringify({ text: note.value, visible: visible.checked }));
+        put(form, 'comment', JSON.stringify({ text: note.value, visible: visible.checked }));
         try {
           await postForm(`/requests/${id}/comments`, form);
           await showCard(panel, id, reload);
@@ -91,9 +91,9 @@ export async function render(container) {
   const reload = async () => {
     clear(table);
     let queue;
-    try { queue = await get(`/requests${query(filters)}`); } catch (error) { table.append(errorBox(error)); return; }
-    if (queue.requests.length === 0) { table.append(h('p', { class: 'empty' }, 'Заявок нет.')); return; }
-    table.append(h('table', { class: 'table' },
+    try { queue = await get(`/requests${query(filters)}`); } catch (error) { put(table, errorBox(error)); return; }
+    if (queue.requests.length === 0) { put(table, h('p', { class: 'empty' }, 'Заявок нет.')); return; }
+    put(table, h('table', { class: 'table' },
       h('thead', {}, h('tr', {}, ...['№', 'Проблема', 'Адрес', 'Статус', 'Срок', 'Исполнитель'].map((t) => h('th', {}, t)))),
       h('tbody', {}, ...queue.requests.map((r) => h('tr', { 'data-request-id': String(r.id), class: r.overdue ? 'overdue' : '', onclick: () => showCard(panel, r.id, reload) },
         h('td', {}, r.number),
@@ -114,6 +114,6 @@ export async function render(container) {
     filters.source = data.get('source') || '';
     reload();
   });
-  container.append(heading('Заявки', 'Очередь заявок жителей, ближайший срок — первым.'), bar, table, panel);
+  put(container, heading('Заявки', 'Очередь заявок жителей, ближайший срок — первым.'), bar, table, panel);
   await reload();
 }
