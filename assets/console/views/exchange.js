@@ -12,18 +12,31 @@ const STATES = [
 ];
 
 // Known job kinds in words; others are shown as they are.
+// Every job kind the appliance enqueues (the `kind` of NewJob::new in src); the code stays
+// in the cell's title. A kind not listed here gets a generic label, never the bare code.
 const KIND_NAMES = {
+  'max.update': 'Входящие события MAX',
   'max.send': 'Сообщения в MAX',
-  'gis.readings': 'Показания в ГИС ЖКХ',
-  'gis.import_readings': 'Показания в ГИС ЖКХ',
-  'gis.appeals': 'Обращения ГИС ЖКХ',
+  'max.answer': 'Ответы на нажатия кнопок MAX',
+  'max.subscription': 'Подписка бота MAX на события',
+  'max.notify_request': 'Уведомления жителям о заявках',
+  'chats.refresh_link': 'Ссылка на домовой чат',
+  'chats.refresh_links': 'Обновление ссылок на домовые чаты',
+  'announcements.fan_out': 'Рассылка объявлений',
+  'readings.remind': 'Напоминания о показаниях',
+  'requests.close_done': 'Закрытие выполненных заявок',
+  'gis.message': 'Запросы в ГИС ЖКХ',
+  'gis.sync': 'Загрузка данных из ГИС ЖКХ',
   'gis.pull_appeals': 'Обращения из ГИС ЖКХ',
-  'gis.answer': 'Ответы на обращения',
-  'gis.import_answer': 'Ответы на обращения ГИС ЖКХ',
-  'gis.message': 'Сообщения ГИС ЖКХ',
-  'gis.sync': 'Загрузка из ГИС ЖКХ',
+  'gis.import_answer': 'Ответы на обращения в ГИС ЖКХ',
+  'gis.import_readings': 'Показания в ГИС ЖКХ',
 };
-const kindName = (kind) => KIND_NAMES[kind] || kind;
+const AREA_NAMES = { max: 'MAX', gis: 'ГИС ЖКХ', chats: 'домовые чаты', readings: 'показания', requests: 'заявки', announcements: 'объявления' };
+function kindName(kind) {
+  if (KIND_NAMES[kind]) return KIND_NAMES[kind];
+  const area = AREA_NAMES[String(kind).split('.')[0]];
+  return area ? `Прочие задания: ${area}` : 'Прочие задания';
+}
 
 export async function render(container) {
   const data = await get('/exchange');
