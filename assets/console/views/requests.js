@@ -65,7 +65,7 @@ async function showCard(panel, id, reload) {
       type: 'button',
       onclick: async () => {
         const form = new FormData();
-        put(form, 'comment', JSON.stringify({ text: note.value, visible: visible.checked }));
+        form.append('comment', JSON.stringify({ text: note.value, visible: visible.checked }));
         try {
           await postForm(`/requests/${id}/comments`, form);
           await showCard(panel, id, reload);
