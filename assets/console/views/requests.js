@@ -10,7 +10,8 @@ const STATUSES = [
   ['done', 'Выполненные'], ['reopened', 'Возвращённые'], ['declined', 'Отклонённые'],
   ['closed', 'Закрытые'], ['all', 'Все'],
 ];
-const TARGETS = [['in_work', 'В работу'], ['deferred', 'Отложить'], ['done', 'Выполнена'], ['declined', 'Отклонить']];
+// Button labels of the status actions; the card's `actions` says which are legal now.
+const ACTION_LABELS = { in_work: 'В работу', deferred: 'Отложить', done: 'Выполнена', declined: 'Отклонить', closed: 'Закрыть' };
 
 function query(filters) {
   const params = new URLSearchParams();
@@ -19,12 +20,36 @@ function query(filters) {
   return text ? `?${text}` : '';
 }
 
+const SELECT_LABELS = { status: 'Статус', category: 'Категория', house_id: 'Дом', source: 'Источник' };
+
 function select(name, options, value) {
-  return h('select', { name, 'aria-label': name }, ...options.map(([v, label]) => {
+  return h('select', { name, 'aria-label': SELECT_LABELS[name] || name }, ...options.map(([v, label]) => {
     const option = h('option', { value: v }, label);
     if (v === value) option.selected = true;
     return option;
   }));
+}
+
+const AUTHOR_ROLES = { resident: 'Житель', staff: 'Сотрудник УО', gis: 'ГИС ЖКХ', system: 'Система' };
+
+// Only the moves the request rules allow from the current status; reason and date fields
+// only when one of them needs it.
+function statusActions(actions, reason, until, act) {
+  if (actions.length === 0) return h('p', { class: 'note' }, 'Статус больше не меняется.');
+  const needsReason = actions.some((a) => a.status === 'deferred' || a.status === 'declined');
+  const canDefer = actions.some((a) => a.status === 'deferred');
+  return h('div', { class: 'actions' },
+    needsReason ? reason : null,
+    canDefer ? until : null,
+    ...actions.map(({ status, label }) => h('button', {
+      type: 'button',
+      'data-status': status,
+      onclick: () => act('/status', {
+        status,
+        reason: reason.value || null,
+        deferred_until: status === 'deferred' ? (until.value || null) : null,
+      }),
+    }, ACTION_LABELS[status] || label)));
 }
 
 async function showCard(panel, id, reload) {
@@ -47,21 +72,18 @@ async function showCard(panel, id, reload) {
     h('p', { class: 'note' }, `${r.status_label}${r.emergency ? ' · аварийная' : ''}${r.deadline_at ? ` · срок ${when(r.deadline_at)}` : ''}${r.overdue ? ' · просрочена' : ''}`),
     h('p', {}, r.text),
     h('ol', { class: 'timeline' }, ...r.events.map((e) => h('li', {},
-      h('span', { class: 'note' }, `${when(e.created_at)} · ${e.author || e.author_role}${e.visible ? '' : ' · внутренняя заметка'}`),
+      h('span', { class: 'note' }, `${when(e.created_at)} · ${e.author_name || AUTHOR_ROLES[e.author_role] || e.author_role}${e.visible ? '' : ' · внутренняя заметка'}`),
       e.status_label ? h('strong', {}, ` ${e.status_label}`) : '',
       e.text ? h('p', {}, e.text) : '',
       ...(e.photos || []).map((p) => h('a', { href: `/api/console/v1/requests/${id}/photos/${p}`, target: '_blank', rel: 'noopener' }, 'фото '))))),
     ...(r.photos || []).filter((p) => !p.event_id).map((p) => h('a', { href: `/api/console/v1/requests/${id}/photos/${p.id}`, target: '_blank', rel: 'noopener' }, 'фото заявки ')),
-    h('div', { class: 'actions' }, reason, until, ...TARGETS.map(([status, label]) => h('button', {
-      type: 'button',
-      onclick: () => act('/status', { status, reason: reason.value || null, deferred_until: until.value || null }),
-    }, label))),
+    statusActions(r.actions || [], reason, until, act),
     h('div', { class: 'actions' }, assignee, h('button', { type: 'button', onclick: () => act('/assign', { assignee: assignee.value }) }, 'Назначить')),
     h('div', { class: 'actions' }, deadline, deadlineReason, h('button', {
       type: 'button',
       onclick: () => deadline.value && act('/deadline', { deadline_at: new Date(deadline.value).toISOString(), reason: deadlineReason.value }),
     }, 'Изменить срок')),
-    h('div', { class: 'actions' }, note, h('label', {}, visible, ' видно жителю'), h('button', {
+    h('div', { class: 'actions' }, note, h('label', { class: 'check' }, visible, 'видно жителю'), h('button', {
       type: 'button',
       onclick: async () => {
         const form = new FormData();
@@ -78,14 +100,21 @@ async function showCard(panel, id, reload) {
 export async function render(container) {
   const filters = { status: '', category: '', house_id: '', overdue: '', emergency: '', source: '' };
   const { houses } = await get('/houses');
+  let categories = [];
+  try {
+    const tree = await get('/requests/categories');
+    const seen = new Map();
+    for (const place of tree.places) for (const c of place.categories) if (!seen.has(c.code)) seen.set(c.code, c.title);
+    categories = [...seen.entries()].sort((a, b) => a[1].localeCompare(b[1], 'ru'));
+  } catch { /* the filter then offers only «Все категории» */ }
   const table = h('div', { class: 'table-wrap card' });
   const panel = h('div', { class: 'card request-card' });
   const bar = h('form', { class: 'filters' },
     select('status', STATUSES, ''),
-    h('input', { type: 'text', name: 'category', placeholder: 'Категория (water)' }),
+    select('category', [['', 'Все категории'], ...categories], ''),
     select('house_id', [['', 'Все дома'], ...houses.map((house) => [String(house.id), house.address])], ''),
-    h('label', {}, h('input', { type: 'checkbox', name: 'overdue' }), ' просроченные'),
-    h('label', {}, h('input', { type: 'checkbox', name: 'emergency' }), ' аварийные'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'overdue' }), 'просроченные'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'emergency' }), 'аварийные'),
     select('source', [['', 'Все источники'], ['app', 'Приложение'], ['gis', 'ГИС ЖКХ'], ['operator', 'Оператор']], ''),
     h('button', { type: 'submit' }, 'Показать'));
   const reload = async () => {
