@@ -18,7 +18,9 @@ export const SCREENS = [
   { path: 'usage', label: 'Статистика', module: './views/usage.js' },
   { path: 'users', label: 'Пользователи', module: './views/users.js', admin: true },
 ];
-const DEFAULT_SCREEN = 'houses';
+// The first screen: «Заявки», the dispatcher's daily work, for a УО's staff; a regional
+// admin belongs to no УО (requests answer 403 for them) and opens on «Дома и чаты».
+const defaultScreen = () => (me && me.organisation ? 'requests' : 'houses');
 
 const ROLE_NAMES = { admin: 'администратор', operator: 'оператор' };
 
@@ -31,7 +33,7 @@ function screenOf(pathname) {
   const rest = pathname.startsWith(ROOT) ? pathname.slice(ROOT.length) : '';
   const name = rest.replace(/^\/+/, '').split('/')[0];
   const screen = SCREENS.find((s) => s.path === name && (!s.admin || me.role === 'admin'));
-  return screen || SCREENS.find((s) => s.path === DEFAULT_SCREEN);
+  return screen || SCREENS.find((s) => s.path === defaultScreen());
 }
 
 export function navigate(path, replace = false) {
