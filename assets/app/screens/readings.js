@@ -39,6 +39,9 @@ function check(meter, typed, index) {
 }
 
 function windowNote(window) {
+  if (window.any_day) {
+    return el('p', { class: 'notice' }, 'Показания принимаются в любой день.');
+  }
   if (window.open) {
     return el('p', { class: 'notice' }, `Показания принимаются до ${date(window.closes_on)}.`);
   }
