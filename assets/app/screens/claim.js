@@ -1,8 +1,8 @@
 // Ownership proof by ЛС/ЕЛС plus premise number, pre-filled from the ЕСИА address.
 
-import { api } from '../api.js?v=1';
-import { el, put } from '../dom.js?v=1';
-import { back, navigate, registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { el, put } from '../dom.js?v=2';
+import { back, navigate, registerScreen } from '../router.js?v=2';
 
 async function render(root) {
   const me = await api('GET', '/me');

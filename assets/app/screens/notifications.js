@@ -1,9 +1,9 @@
 // «Уведомления»: which bot messages the resident wants (requests, reading reminders, house
 // notices). Emergency notices about the house always come. Each switch saves at once.
 
-import { api } from '../api.js?v=1';
-import { el, put } from '../dom.js?v=1';
-import { registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { el, put } from '../dom.js?v=2';
+import { registerScreen } from '../router.js?v=2';
 
 const TOPICS = [
   ['requests', 'Заявки', 'Когда по вашей заявке меняется статус или приходит ответ.'],

@@ -1,8 +1,8 @@
 // «Мои объекты»: the person's premises with address, number, area, share, УО and status.
 
-import { api } from '../api.js?v=1';
-import { decimal, el, KINDS, put } from '../dom.js?v=1';
-import { navigate, registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { decimal, el, KINDS, put } from '../dom.js?v=2';
+import { navigate, registerScreen } from '../router.js?v=2';
 
 export function statusChip(status) {
   return status === 'linked'

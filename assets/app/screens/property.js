@@ -1,11 +1,11 @@
 // The object card: characteristics, accounts, meters with last readings, open requests,
 // the house chat, and the actions other screens register (readings, requests).
 
-import { api } from '../api.js?v=1';
-import { date, decimal, el, KINDS, RESOURCES, UNITS, put } from '../dom.js?v=1';
-import { navigate, propertyActionsList, registerScreen } from '../router.js?v=1';
-import { statusChip } from './properties.js?v=1';
-import { webApp } from '../bridge.js?v=1';
+import { api } from '../api.js?v=2';
+import { date, decimal, el, KINDS, RESOURCES, UNITS, put } from '../dom.js?v=2';
+import { navigate, propertyActionsList, registerScreen } from '../router.js?v=2';
+import { statusChip } from './properties.js?v=2';
+import { webApp } from '../bridge.js?v=2';
 
 function row(term, value) {
   return value ? [el('dt', {}, term), el('dd', {}, value)] : [];

@@ -2,10 +2,10 @@
 // one field per tariff (День / Ночь / Пик) with a decimal keypad, checks before sending,
 // and one result per meter after it. Opened from the object card or by `startapp=readings`.
 
-import { api } from '../api.js?v=1';
-import { launchData, webApp } from '../bridge.js?v=1';
-import { date, decimal, el, RESOURCES, UNITS, put } from '../dom.js?v=1';
-import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { launchData, webApp } from '../bridge.js?v=2';
+import { date, decimal, el, RESOURCES, UNITS, put } from '../dom.js?v=2';
+import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=2';
 
 const TARIFFS = ['День', 'Ночь', 'Пик'];
 const VALUE = /^\d{1,15}([.,]\d{1,7})?$/;

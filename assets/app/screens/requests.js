@@ -1,9 +1,9 @@
 // «Заявки»: the resident's requests, a new request (category search, text, photos) and
 // the request card with its timeline, comments, reopening and rating.
 
-import { api, apiForm, photoUrl } from '../api.js?v=1';
-import { date, el, put } from '../dom.js?v=1';
-import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=1';
+import { api, apiForm, photoUrl } from '../api.js?v=2';
+import { date, el, put } from '../dom.js?v=2';
+import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=2';
 
 // Deadlines and events are stored in UTC: shown in the resident's own time zone.
 const LOCAL_DAY = { day: '2-digit', month: '2-digit', year: 'numeric' };

@@ -1,8 +1,8 @@
 // «Вход»: sign in with Gosuslugi (ЕСИА).
 
-import { api } from '../api.js?v=1';
-import { el, put } from '../dom.js?v=1';
-import { registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { el, put } from '../dom.js?v=2';
+import { registerScreen } from '../router.js?v=2';
 
 const logo = () => {
   const span = el('span', { class: 'logo', 'aria-hidden': 'true' });
