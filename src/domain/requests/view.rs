@@ -161,11 +161,9 @@ fn author_name(conn: &Connection, author: &str) -> Result<String> {
         "staff" => {
             let login: Option<String> = match id.parse::<i64>() {
                 Ok(id) => conn
-                    .query_row(
-                        "SELECT login FROM console_users WHERE id = ?1",
-                        [id],
-                        |r| r.get(0),
-                    )
+                    .query_row("SELECT login FROM console_users WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
                     .optional()?,
                 Err(_) => None,
             };
