@@ -115,6 +115,15 @@ async fn an_operator_finds_the_request_in_the_queue_and_works_it() {
     assert_eq!(queue["requests"][0]["id"], id);
     let (_, queue) = staff_get(&h, "/requests?category=electricity").await;
     assert_eq!(queue["requests"].as_array().unwrap().len(), 0);
+    // The category filter offers the categories by their Russian names.
+    let (status, tree) = staff_get(&h, "/requests/categories").await;
+    assert_eq!(status, Status::Ok, "{tree}");
+    assert!(tree["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["categories"].as_array().unwrap())
+        .any(|c| c["code"] == "water" && c["title"] == "Водоснабжение"));
 
     // Without the CSRF token nothing changes.
     let (status, body) = staff_post(
@@ -146,6 +155,23 @@ async fn an_operator_finds_the_request_in_the_queue_and_works_it() {
     .await;
     assert_eq!(status, Status::Ok, "{card}");
     assert_eq!(card["status"], "in_work");
+    // Only the moves legal from «В работе» are offered.
+    let offered: Vec<&str> = card["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(offered, ["deferred", "done", "declined"]);
+    // The history names people as the operator knows them: «Житель», the staff login.
+    let names: Vec<&str> = card["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["author_name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Житель"), "{names:?}");
+    assert!(names.contains(&"dispatcher"), "{names:?}");
 
     let (status, card) = staff_post(
         &h,

@@ -1,15 +1,15 @@
 // Start-up: read MAX launch data, open a session, finish a ЕСИА sign-in, pick the screen.
 
-import { api, setToken, token, ApiError } from './api.js?v=1';
-import { applyTheme, forgetFragment, launchData, ready } from './bridge.js?v=1';
-import { back, navigate, reset, onNavigate } from './router.js?v=1';
-import './screens/signin.js?v=1';
-import './screens/properties.js?v=1';
-import './screens/property.js?v=1';
-import './screens/claim.js?v=1';
-import { startParam } from './screens/readings.js?v=1';
-import './screens/requests.js?v=1';
-import './screens/notifications.js?v=1';
+import { api, setToken, token, ApiError } from './api.js?v=2';
+import { applyTheme, forgetFragment, launchData, ready } from './bridge.js?v=2';
+import { back, navigate, reset, onNavigate } from './router.js?v=2';
+import './screens/signin.js?v=2';
+import './screens/properties.js?v=2';
+import './screens/property.js?v=2';
+import './screens/claim.js?v=2';
+import { startParam } from './screens/readings.js?v=2';
+import './screens/requests.js?v=2';
+import './screens/notifications.js?v=2';
 
 let launch = '';
 

@@ -8,7 +8,13 @@ export function el(tag, attrs = {}, ...children) {
     else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? '' : value);
   }
-  for (const child of children.flat()) {
+  return put(node, ...children);
+}
+
+// Appends children the way `el` does: null, undefined and false are skipped, arrays are
+// flattened. Use this instead of the browser's own `append`, which prints "null".
+export function put(node, ...children) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }

@@ -1,10 +1,10 @@
 // Named screens and a stack of them. Other parts of the app add their screens here:
-//   import { registerScreen, registerPropertyAction } from './router.js?v=1';
+//   import { registerScreen, registerPropertyAction } from './router.js?v=2';
 //   registerScreen('readings', { title: 'Показания', render: async (root, params) => { ... } });
 //   registerPropertyAction({ label: 'Передать показания', screen: 'readings' });
 // «Показания» (`readings`) and «Заявки» (`requests`) are expected to register this way.
 
-import { setBackButton } from './bridge.js?v=1';
+import { setBackButton } from './bridge.js?v=2';
 
 const screens = new Map();
 const propertyActions = [];

@@ -24,8 +24,17 @@ function append(node, children) {
   }
 }
 
-export function clear(node) {
+// Empties `node`, then appends `children` the way `h` does.
+export function clear(node, ...children) {
   while (node.firstChild) node.firstChild.remove();
+  append(node, children);
+  return node;
+}
+
+// Appends children the way `h` does: null, undefined and false are skipped, arrays are
+// flattened. Use this instead of the browser's own `append`, which prints "null".
+export function put(node, ...children) {
+  append(node, children);
   return node;
 }
 

@@ -18,7 +18,9 @@ export const SCREENS = [
   { path: 'usage', label: 'Статистика', module: './views/usage.js' },
   { path: 'users', label: 'Пользователи', module: './views/users.js', admin: true },
 ];
-const DEFAULT_SCREEN = 'houses';
+// The first screen: «Заявки», the dispatcher's daily work, for a УО's staff; a regional
+// admin belongs to no УО (requests answer 403 for them) and opens on «Дома и чаты».
+const defaultScreen = () => (me && me.organisation ? 'requests' : 'houses');
 
 const ROLE_NAMES = { admin: 'администратор', operator: 'оператор' };
 
@@ -31,7 +33,7 @@ function screenOf(pathname) {
   const rest = pathname.startsWith(ROOT) ? pathname.slice(ROOT.length) : '';
   const name = rest.replace(/^\/+/, '').split('/')[0];
   const screen = SCREENS.find((s) => s.path === name && (!s.admin || me.role === 'admin'));
-  return screen || SCREENS.find((s) => s.path === DEFAULT_SCREEN);
+  return screen || SCREENS.find((s) => s.path === defaultScreen());
 }
 
 export function navigate(path, replace = false) {
@@ -53,14 +55,14 @@ async function show() {
     if (link.dataset.path === screen.path) link.setAttribute('aria-current', 'page');
   }
   document.title = `${screen.label} — консоль УО`;
-  clear(main).append(h('p', { class: 'loading' }, 'Загрузка…'));
+  clear(main, h('p', { class: 'loading' }, 'Загрузка…'));
   try {
     const view = await import(screen.module);
     const container = h('section', { class: 'screen' });
     await view.render(container, { me, navigate });
-    if (turn === shown) clear(main).append(container);
+    if (turn === shown) clear(main, container);
   } catch (error) {
-    if (turn === shown) clear(main).append(errorBox(error));
+    if (turn === shown) clear(main, errorBox(error));
   }
 }
 
@@ -86,7 +88,7 @@ function layout() {
   );
   const who = [me.login, ROLE_NAMES[me.role] || me.role, me.organisation ? me.organisation.name : 'все УО региона'];
   main = h('main', { class: 'main', id: 'main' });
-  clear(root).append(
+  clear(root,
     h(
       'div',
       { class: 'shell' },
@@ -139,7 +141,7 @@ async function start() {
     signedIn(await get('/me'));
   } catch (error) {
     if (error.status === 401) signedOut();
-    else clear(root).append(errorBox(error));
+    else clear(root, errorBox(error));
   }
 }
 

@@ -695,12 +695,24 @@ fn local(text: &Option<String>, offset: UtcOffset) -> String {
         .unwrap_or_default()
 }
 
+/// The organisation's name in «», unless the name already carries its own quotes
+/// (ООО «УК Демо-Дом»): then as it is, never «ООО «УК Демо-Дом»».
+fn quoted(name: &str) -> String {
+    if name.contains(['«', '»', '"', '“', '”']) {
+        name.to_string()
+    } else {
+        format!("«{name}»")
+    }
+}
+
 /// The message residents and chats get.
 fn message(a: &Stored, offset: UtcOffset) -> String {
     match a.kind {
         Kind::General => format!(
-            "Объявление управляющей организации «{}»\n\n{}\n\n{}",
-            a.organisation, a.title, a.text
+            "Объявление управляющей организации {}\n\n{}\n\n{}",
+            quoted(&a.organisation),
+            a.title,
+            a.text
         ),
         Kind::Outage => format!(
             "Плановое отключение: {}\nс {} до {}\n\n{}\n\n— {}",
@@ -717,6 +729,12 @@ fn message(a: &Stored, offset: UtcOffset) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_organisation_name_is_quoted_once() {
+        assert_eq!(quoted("ООО «УК Демо-Дом»"), "ООО «УК Демо-Дом»");
+        assert_eq!(quoted("УК Демо-Дом"), "«УК Демо-Дом»");
+    }
 
     #[test]
     fn an_outage_message_names_its_local_period() {

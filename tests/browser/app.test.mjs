@@ -123,6 +123,7 @@ test('«Показания»: a comma is accepted, the confirmation says what wa
     await page.locator('.card.property').first().click();
     await page.getByRole('button', { name: 'Передать показания' }).click();
     await page.getByRole('heading', { name: 'Показания' }).waitFor({ timeout: 15000 });
+    await page.getByText('Показания принимаются в любой день.').waitFor();
     const text = await page.locator('main').innerText();
     assert.match(text, /Холодная вода/);
     assert.match(text, /Горячая вода/);

@@ -1,15 +1,15 @@
 // Ownership proof by ЛС/ЕЛС plus premise number, pre-filled from the ЕСИА address.
 
-import { api } from '../api.js?v=1';
-import { el } from '../dom.js?v=1';
-import { back, navigate, registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { el, put } from '../dom.js?v=2';
+import { back, navigate, registerScreen } from '../router.js?v=2';
 
 async function render(root) {
   const me = await api('GET', '/me');
   const hint = me.person && me.person.address_hint;
   root.innerHTML = '';
-  root.append(el('h1', {}, 'Добавить помещение'));
-  root.append(el('p', { class: 'meta' }, 'Укажите номер лицевого счёта (ЛС) или единого лицевого счёта (ЕЛС) из квитанции и номер квартиры. Управляющая организация проверит, что помещение ваше.'));
+  put(root, el('h1', {}, 'Добавить помещение'));
+  put(root, el('p', { class: 'meta' }, 'Укажите номер лицевого счёта (ЛС) или единого лицевого счёта (ЕЛС) из квитанции и номер квартиры. Управляющая организация проверит, что помещение ваше.'));
 
   const account = el('input', { id: 'claim-account', name: 'account', required: true, autocomplete: 'off', inputmode: 'text' });
   const number = el('input', { id: 'claim-number', name: 'premise_number', required: true, autocomplete: 'off', value: hint && hint.premise_number ? hint.premise_number : '' });
@@ -37,7 +37,7 @@ async function render(root) {
       submit.disabled = false;
     }
   });
-  root.append(form);
+  put(root, form);
 }
 
 registerScreen('claim', { title: 'Добавить помещение', render });

@@ -1,9 +1,9 @@
 // «Уведомления»: which bot messages the resident wants (requests, reading reminders, house
 // notices). Emergency notices about the house always come. Each switch saves at once.
 
-import { api } from '../api.js?v=1';
-import { el } from '../dom.js?v=1';
-import { registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { el, put } from '../dom.js?v=2';
+import { registerScreen } from '../router.js?v=2';
 
 const TOPICS = [
   ['requests', 'Заявки', 'Когда по вашей заявке меняется статус или приходит ответ.'],
@@ -15,7 +15,7 @@ async function render(root) {
   const settings = await api('GET', '/notifications');
   root.innerHTML = '';
   const status = el('p', { class: 'meta', role: 'status', 'aria-live': 'polite' });
-  root.append(el('h1', {}, 'Уведомления'),
+  put(root, el('h1', {}, 'Уведомления'),
     el('p', { class: 'meta' }, 'Сообщения приходят в чат с ботом «Госуслуги Дом» в MAX.'));
   const card = el('div', { class: 'card toggles' });
   for (const [key, label, hint] of TOPICS) {
@@ -36,10 +36,10 @@ async function render(root) {
         input.disabled = false;
       }
     });
-    card.append(el('div', { class: 'toggle' }, input,
+    put(card, el('div', { class: 'toggle' }, input,
       el('label', { for: `notify-${key}` }, label, el('span', { class: 'hint' }, hint))));
   }
-  root.append(card, status,
+  put(root, card, status,
     el('p', { class: 'notice' }, 'Сообщения об авариях в доме приходят всегда. Выключить всё остальное можно и командой /stop в чате с ботом, включить — /start.'));
 }
 

@@ -1,8 +1,8 @@
 // «Мои объекты»: the person's premises with address, number, area, share, УО and status.
 
-import { api } from '../api.js?v=1';
-import { decimal, el, KINDS } from '../dom.js?v=1';
-import { navigate, registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { decimal, el, KINDS, put } from '../dom.js?v=2';
+import { navigate, registerScreen } from '../router.js?v=2';
 
 export function statusChip(status) {
   return status === 'linked'
@@ -30,19 +30,19 @@ function item(property) {
 async function render(root) {
   const { items } = await api('GET', '/properties');
   root.innerHTML = '';
-  root.append(el('h1', {}, 'Мои объекты'));
+  put(root, el('h1', {}, 'Мои объекты'));
   if (items.length === 0) {
-    root.append(el('div', { class: 'card' },
+    put(root, el('div', { class: 'card' },
       el('p', {}, 'Мы не нашли ваших помещений в реестре собственников.'),
       el('p', { class: 'meta' }, 'Добавьте помещение по номеру лицевого счёта (ЛС) или ЕЛС из квитанции — управляющая организация проверит его.')));
   } else {
-    root.append(el('div', { class: 'list', role: 'list' }, items.map((p) => {
+    put(root, el('div', { class: 'list', role: 'list' }, items.map((p) => {
       const card = item(p);
       card.setAttribute('role', 'listitem');
       return card;
     })));
   }
-  root.append(el('div', { class: 'stack' },
+  put(root, el('div', { class: 'stack' },
     el('button', { type: 'button', class: 'button secondary', onclick: () => navigate('claim', {}) },
       'Добавить помещение по лицевому счёту'),
     el('button', { type: 'button', class: 'button secondary', onclick: () => navigate('notifications', {}) },

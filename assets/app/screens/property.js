@@ -1,11 +1,11 @@
 // The object card: characteristics, accounts, meters with last readings, open requests,
 // the house chat, and the actions other screens register (readings, requests).
 
-import { api } from '../api.js?v=1';
-import { date, decimal, el, KINDS, RESOURCES, UNITS } from '../dom.js?v=1';
-import { navigate, propertyActionsList, registerScreen } from '../router.js?v=1';
-import { statusChip } from './properties.js?v=1';
-import { webApp } from '../bridge.js?v=1';
+import { api } from '../api.js?v=2';
+import { date, decimal, el, KINDS, RESOURCES, UNITS, put } from '../dom.js?v=2';
+import { navigate, propertyActionsList, registerScreen } from '../router.js?v=2';
+import { statusChip } from './properties.js?v=2';
+import { webApp } from '../bridge.js?v=2';
 
 function row(term, value) {
   return value ? [el('dt', {}, term), el('dd', {}, value)] : [];
@@ -25,9 +25,9 @@ function reading(meter) {
 async function render(root, params) {
   const p = await api('GET', `/properties/${encodeURIComponent(params.id)}`);
   root.innerHTML = '';
-  root.append(el('h1', {}, p.address), el('p', { class: 'meta' }, `${KINDS[p.kind] || 'Помещение'} № ${p.number}`), statusChip(p.status));
+  put(root, el('h1', {}, p.address), el('p', { class: 'meta' }, `${KINDS[p.kind] || 'Помещение'} № ${p.number}`), statusChip(p.status));
 
-  root.append(el('h2', {}, 'Характеристики'), el('div', { class: 'card' }, el('dl', { class: 'props' },
+  put(root, el('h2', {}, 'Характеристики'), el('div', { class: 'card' }, el('dl', { class: 'props' },
     row('Номер', p.number),
     row('Площадь', p.area ? `${decimal(p.area)} м²` : ''),
     row('Доля в праве', p.share || ''),
@@ -36,19 +36,19 @@ async function render(root, params) {
 
   const actions = propertyActionsList();
   if (actions.length) {
-    root.append(el('div', { class: 'stack' }, actions.map((a) => el('button', {
+    put(root, el('div', { class: 'stack' }, actions.map((a) => el('button', {
       type: 'button', class: 'button', onclick: () => navigate(a.screen, { propertyId: p.id }),
     }, a.label))));
   }
 
-  root.append(el('h2', {}, 'Лицевые счета'));
-  root.append(p.accounts.length
+  put(root, el('h2', {}, 'Лицевые счета'));
+  put(root, p.accounts.length
     ? el('div', { class: 'card' }, el('dl', { class: 'props' }, p.accounts.flatMap((a) => [
       ...row('ЛС', a.number), ...row('ЕЛС', a.unified_number || ''), ...row('ИЖКУ', a.service_id || '')])))
     : el('p', { class: 'meta' }, 'Лицевых счетов нет.'));
 
-  root.append(el('h2', {}, 'Счётчики'));
-  root.append(p.meters.length
+  put(root, el('h2', {}, 'Счётчики'));
+  put(root, p.meters.length
     ? el('div', { class: 'card' }, p.meters.map((m) => el('div', { class: 'meter', 'data-meter-id': m.id },
       el('div', {},
         el('div', {}, RESOURCES[m.resource] || m.resource),
@@ -56,12 +56,12 @@ async function render(root, params) {
       reading(m))))
     : el('p', { class: 'meta' }, 'Счётчиков нет.'));
 
-  root.append(el('h2', {}, 'Заявки'));
-  root.append(el('p', { class: 'card' }, p.open_requests
+  put(root, el('h2', {}, 'Заявки'));
+  put(root, el('p', { class: 'card' }, p.open_requests
     ? `Открытых заявок: ${p.open_requests}`
     : 'Открытых заявок нет.'));
 
-  root.append(el('h2', {}, 'Домовой чат'), houseChat(p));
+  put(root, el('h2', {}, 'Домовой чат'), houseChat(p));
 }
 
 /** Opens a MAX link inside MAX when the bridge can, else as a plain link. */
@@ -93,7 +93,7 @@ function houseChat(p) {
   const box = el('div', { class: 'card', 'data-house-chat': 'none' },
     el('p', {}, 'У вашего дома пока нет чата в MAX, привязанного к «Госуслуги Дом».'));
   if (p.house_chat_requested) {
-    box.append(el('p', { class: 'meta' }, 'Вы уже сообщили управляющей организации, что дому нужен чат.'));
+    put(box, el('p', { class: 'meta' }, 'Вы уже сообщили управляющей организации, что дому нужен чат.'));
     return box;
   }
   const note = el('p', { class: 'meta', role: 'status' });
@@ -112,7 +112,7 @@ function houseChat(p) {
       }
     },
   }, 'Сообщить УО, что нужен чат');
-  box.append(button, note);
+  put(box, button, note);
   return box;
 }
 

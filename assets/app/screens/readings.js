@@ -2,10 +2,10 @@
 // one field per tariff (День / Ночь / Пик) with a decimal keypad, checks before sending,
 // and one result per meter after it. Opened from the object card or by `startapp=readings`.
 
-import { api } from '../api.js?v=1';
-import { launchData, webApp } from '../bridge.js?v=1';
-import { date, decimal, el, RESOURCES, UNITS } from '../dom.js?v=1';
-import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { launchData, webApp } from '../bridge.js?v=2';
+import { date, decimal, el, RESOURCES, UNITS, put } from '../dom.js?v=2';
+import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=2';
 
 const TARIFFS = ['День', 'Ночь', 'Пик'];
 const VALUE = /^\d{1,15}([.,]\d{1,7})?$/;
@@ -39,6 +39,9 @@ function check(meter, typed, index) {
 }
 
 function windowNote(window) {
+  if (window.any_day) {
+    return el('p', { class: 'notice' }, 'Показания принимаются в любой день.');
+  }
   if (window.open) {
     return el('p', { class: 'notice' }, `Показания принимаются до ${date(window.closes_on)}.`);
   }
@@ -57,7 +60,7 @@ function meterCard(meter, fields) {
     el('div', {}, `№ ${meter.serial}`),
     el('div', { class: 'meta' }, last));
   if (meter.locked) {
-    card.append(el('p', { class: 'notice' }, meter.next_verification && new Date(meter.next_verification) < new Date()
+    put(card, el('p', { class: 'notice' }, meter.next_verification && new Date(meter.next_verification) < new Date()
       ? `Срок поверки истёк ${date(meter.next_verification)}: показания не принимаются, закажите поверку.`
       : 'Показания этого счётчика передаются автоматически.'));
     return card;
@@ -74,12 +77,12 @@ function meterCard(meter, fields) {
     input.addEventListener('input', () => { error.hidden = true; input.removeAttribute('aria-invalid'); });
     input.addEventListener('blur', () => show(error, input, check(meter, input.value, i)));
     inputs.push({ input, error });
-    card.append(
+    put(card,
       el('label', { for: id }, meter.tariffs > 1 ? `${TARIFFS[i]}, ${unit}` : `Показание, ${unit}`),
       input, error);
   }
   const result = el('p', { class: 'notice', role: 'status', hidden: true });
-  card.append(result);
+  put(card, result);
   fields.set(meter.id, { meter, inputs, result, unit });
   return card;
 }
@@ -120,11 +123,11 @@ async function pickProperty(root) {
   const linked = list.items.filter((p) => p.status === 'linked');
   if (linked.length === 1) return linked[0].id;
   root.innerHTML = '';
-  root.append(el('h1', {}, 'Показания'), el('p', { class: 'meta' }, 'Выберите помещение.'));
-  root.append(el('div', { class: 'stack' }, linked.map((p) => el('button', {
+  put(root, el('h1', {}, 'Показания'), el('p', { class: 'meta' }, 'Выберите помещение.'));
+  put(root, el('div', { class: 'stack' }, linked.map((p) => el('button', {
     type: 'button', class: 'card', onclick: () => navigate('readings', { propertyId: p.id }),
   }, `${p.address}, № ${p.number}`))));
-  if (!linked.length) root.append(el('p', { class: 'notice' }, 'Сначала добавьте помещение.'));
+  if (!linked.length) put(root, el('p', { class: 'notice' }, 'Сначала добавьте помещение.'));
   return null;
 }
 
@@ -133,9 +136,9 @@ async function render(root, params) {
   if (!propertyId) return;
   const data = await api('GET', `/properties/${encodeURIComponent(propertyId)}/meters`);
   root.innerHTML = '';
-  root.append(el('h1', {}, 'Показания'), windowNote(data.window));
+  put(root, el('h1', {}, 'Показания'), windowNote(data.window));
   if (!data.items.length) {
-    root.append(el('p', { class: 'meta' }, 'Счётчиков нет.'));
+    put(root, el('p', { class: 'meta' }, 'Счётчиков нет.'));
     return;
   }
 
@@ -151,11 +154,11 @@ async function render(root, params) {
   const rank = (resource) => (order.includes(resource) ? order.indexOf(resource) : order.length);
   const sorted = [...groups].sort(([a], [b]) => rank(a) - rank(b));
   for (const [resource, meters] of sorted) {
-    form.append(el('h2', {}, RESOURCES[resource] || resource), ...meters.map((m) => meterCard(m, fields)));
+    put(form, el('h2', {}, RESOURCES[resource] || resource), ...meters.map((m) => meterCard(m, fields)));
   }
   const status = el('p', { class: 'notice', role: 'status', hidden: true });
   const submit = el('button', { type: 'submit', class: 'button' }, 'Передать показания');
-  form.append(el('div', { class: 'stack' }, submit, status));
+  put(form, el('div', { class: 'stack' }, submit, status));
   if (data.window.strict && !data.window.open) submit.disabled = true;
 
   form.addEventListener('submit', async (event) => {
@@ -196,7 +199,7 @@ async function render(root, params) {
     }
     submit.disabled = false;
   });
-  root.append(form);
+  put(root, form);
 }
 
 registerScreen('readings', { title: 'Показания', render });

@@ -1,9 +1,9 @@
 // «Заявки»: the resident's requests, a new request (category search, text, photos) and
 // the request card with its timeline, comments, reopening and rating.
 
-import { api, apiForm, photoUrl } from '../api.js?v=1';
-import { date, el } from '../dom.js?v=1';
-import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=1';
+import { api, apiForm, photoUrl } from '../api.js?v=2';
+import { date, el, put } from '../dom.js?v=2';
+import { navigate, registerPropertyAction, registerScreen } from '../router.js?v=2';
 
 // Deadlines and events are stored in UTC: shown in the resident's own time zone.
 const LOCAL_DAY = { day: '2-digit', month: '2-digit', year: 'numeric' };
@@ -37,15 +37,15 @@ function errorNote(form, error) {
 async function renderList(root, params) {
   const { requests } = await api('GET', '/requests');
   root.innerHTML = '';
-  root.append(el('h1', {}, 'Заявки'));
-  root.append(el('div', { class: 'stack' },
+  put(root, el('h1', {}, 'Заявки'));
+  put(root, el('div', { class: 'stack' },
     el('button', { type: 'button', class: 'button', onclick: () => navigate('request-new', params || {}) },
       'Новая заявка')));
   if (requests.length === 0) {
-    root.append(el('p', { class: 'card' }, 'Заявок пока нет. Сообщите управляющей организации о протечке, поломке или уборке.'));
+    put(root, el('p', { class: 'card' }, 'Заявок пока нет. Сообщите управляющей организации о протечке, поломке или уборке.'));
     return;
   }
-  root.append(el('div', { class: 'list', role: 'list' }, requests.map((r) => el('button', {
+  put(root, el('div', { class: 'list', role: 'list' }, requests.map((r) => el('button', {
     type: 'button',
     role: 'listitem',
     class: 'card request',
@@ -75,9 +75,9 @@ async function renderNew(root, params) {
   const all = problemsOf(tree);
   const linked = items.filter((p) => p.status === 'linked');
   root.innerHTML = '';
-  root.append(el('h1', {}, 'Новая заявка'));
+  put(root, el('h1', {}, 'Новая заявка'));
   if (linked.length === 0) {
-    root.append(el('p', { class: 'card' }, 'Заявку можно подать, когда право на помещение подтверждено.'));
+    put(root, el('p', { class: 'card' }, 'Заявку можно подать, когда право на помещение подтверждено.'));
     return;
   }
   let chosen = null;
@@ -129,7 +129,7 @@ async function renderNew(root, params) {
       submit.disabled = false;
     }
   });
-  root.append(form);
+  put(root, form);
 }
 
 function photoImg(requestId, photoId) {
@@ -141,16 +141,16 @@ function photoImg(requestId, photoId) {
 async function renderCard(root, params) {
   const r = await api('GET', `/requests/${params.id}`);
   root.innerHTML = '';
-  root.append(el('h1', {}, `Заявка № ${r.number}`));
-  root.append(el('div', { class: 'card' },
+  put(root, el('h1', {}, `Заявка № ${r.number}`));
+  put(root, el('div', { class: 'card' },
     el('div', { class: 'address' }, r.problem_title || ''),
     el('p', { class: 'meta' }, [r.address, r.deadline_at ? `срок ${time(r.deadline_at)}` : null].filter(Boolean).join(' · ')),
     chip(r),
     el('p', {}, r.text || '')));
   const own = (r.photos || []).filter((p) => !p.event_id);
-  if (own.length) root.append(el('div', { class: 'photos' }, own.map((p) => photoImg(r.id, p.id))));
-  root.append(el('h2', {}, 'Ход заявки'));
-  root.append(el('ol', { class: 'timeline' }, (r.events || []).map((e) => el('li', { class: `event ${e.kind}` },
+  if (own.length) put(root, el('div', { class: 'photos' }, own.map((p) => photoImg(r.id, p.id))));
+  put(root, el('h2', {}, 'Ход заявки'));
+  put(root, el('ol', { class: 'timeline' }, (r.events || []).map((e) => el('li', { class: `event ${e.kind}` },
     el('p', { class: 'meta' }, time(e.created_at), ' · ', { resident: 'Вы', staff: 'УО', system: 'Система', gis: 'ГИС ЖКХ' }[e.author_role] || ''),
     e.status_label ? el('strong', {}, e.status_label) : null,
     e.text ? el('p', {}, e.text) : null,
@@ -167,7 +167,7 @@ async function renderCard(root, params) {
     for (const file of files.files) data.append('photos', file, file.name);
     try { await apiForm(`/requests/${r.id}/comments`, data); renderCard(root, params); } catch (error) { errorNote(form, error); }
   });
-  root.append(form);
+  put(root, form);
 
   if (r.can_reopen) {
     const reason = el('textarea', { id: 'reopen-reason', rows: 2, placeholder: 'Что осталось не так' });
@@ -176,7 +176,7 @@ async function renderCard(root, params) {
       event.preventDefault();
       try { await api('POST', `/requests/${r.id}/reopen`, { reason: reason.value }); renderCard(root, params); } catch (error) { errorNote(reopen, error); }
     });
-    root.append(reopen);
+    put(root, reopen);
   }
   if (r.can_rate) {
     const rate = el('div', { class: 'stack rating' }, el('p', {}, 'Оцените работу'),
@@ -186,7 +186,7 @@ async function renderCard(root, params) {
           try { await api('POST', `/requests/${r.id}/rate`, { rating: n }); renderCard(root, params); } catch (error) { errorNote(rate, error); }
         },
       }, '★'.repeat(n))));
-    root.append(rate);
+    put(root, rate);
   }
 }
 

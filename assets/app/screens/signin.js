@@ -1,8 +1,8 @@
 // «Вход»: sign in with Gosuslugi (ЕСИА).
 
-import { api } from '../api.js?v=1';
-import { el } from '../dom.js?v=1';
-import { registerScreen } from '../router.js?v=1';
+import { api } from '../api.js?v=2';
+import { el, put } from '../dom.js?v=2';
+import { registerScreen } from '../router.js?v=2';
 
 const logo = () => {
   const span = el('span', { class: 'logo', 'aria-hidden': 'true' });
@@ -16,16 +16,16 @@ async function render(root, params) {
     logo(),
     el('h1', {}, 'Госуслуги Дом'),
     el('p', {}, 'Ваши квартиры, счётчики и заявки в управляющую организацию — прямо в MAX.'));
-  root.append(hero);
+  put(root, hero);
 
   if (params.signedOut) {
-    root.append(el('p', { class: 'notice', role: 'status' }, 'Вы вышли. Чтобы снова увидеть свои объекты, войдите через Госуслуги.'));
+    put(root, el('p', { class: 'notice', role: 'status' }, 'Вы вышли. Чтобы снова увидеть свои объекты, войдите через Госуслуги.'));
   }
   if (params.error) {
-    root.append(el('p', { class: 'notice error', role: 'alert' }, params.error));
+    put(root, el('p', { class: 'notice error', role: 'alert' }, params.error));
   }
   if (params.noLaunch) {
-    root.append(el('div', { class: 'card' },
+    put(root, el('div', { class: 'card' },
       el('p', {}, 'Откройте приложение из чата с ботом в MAX: кнопка «Открыть» под сообщением бота.'),
       el('p', { class: 'meta' }, 'Если вы уже вошли через Госуслуги в другом окне, вернитесь в MAX.')));
     return;
@@ -45,7 +45,7 @@ async function render(root, params) {
       button.disabled = false;
     }
   });
-  root.append(el('div', { class: 'card' },
+  put(root, el('div', { class: 'card' },
     el('p', {}, 'Войдите с подтверждённой учётной записью Госуслуг. Мы найдём ваши помещения в реестре собственников управляющей организации — вводить ничего не нужно.'),
     el('div', { class: 'stack' }, button, status),
     el('p', { class: 'meta' }, 'Мы получаем от Госуслуг только ФИО, дату рождения, СНИЛС и адрес. Никому не сообщайте коды из СМС от Госуслуг.')));

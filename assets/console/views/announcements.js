@@ -2,7 +2,7 @@
 // emergency), now or at a set time, and the delivery figures of the latest ones.
 
 import { get, post } from '../api.js';
-import { h, heading, num, when, clear, errorBox } from '../dom.js';
+import { h, heading, num, when, clear, errorBox, put } from '../dom.js';
 
 const KINDS = { general: 'Общее', outage: 'Плановое отключение', emergency: 'Авария' };
 const STATUSES = {
@@ -12,7 +12,14 @@ const STATUSES = {
   cancelled: 'отменено',
 };
 
+// An announcement due now whose fan-out job has not started yet.
+const due = (a) => a.status === 'scheduled' && a.send_at && new Date(a.send_at).getTime() <= Date.now();
+
+// Still on its way: the list is fetched again until it is not.
+const inFlight = (a) => due(a) || a.status === 'sending' || (a.status === 'queued' && a.residents.waiting + a.chats.waiting > 0);
+
 function statusOf(a) {
+  if (due(a)) return 'отправляется';
   if (a.status === 'queued' && a.residents.waiting + a.chats.waiting === 0) return 'разослано';
   return STATUSES[a.status] || a.status;
 }
@@ -41,7 +48,7 @@ function figures(f, who) {
 function item(a, { refresh }) {
   const status = h('div', { class: 'row-status', role: 'status' });
   const cancel =
-    a.status === 'scheduled'
+    a.status === 'scheduled' && !due(a)
       ? h(
           'button',
           {
@@ -53,7 +60,7 @@ function item(a, { refresh }) {
                 await post(`/announcements/${a.id}/cancel`);
                 await refresh();
               } catch (error) {
-                clear(status).append(errorBox(error));
+                clear(status, errorBox(error));
               }
             },
           },
@@ -74,7 +81,7 @@ function item(a, { refresh }) {
     a.kind === 'outage' ? h('p', { class: 'note' }, `Отключение: с ${when(a.starts_at)} до ${when(a.ends_at)}`) : null,
     h('p', { class: 'announcement-text' }, a.text),
     h('p', { class: 'note' }, `Кому: ${target}. Отправка: ${when(a.send_at)} — ${statusOf(a)}.`),
-    a.status === 'scheduled' || a.status === 'cancelled'
+    (a.status === 'scheduled' && !due(a)) || a.status === 'cancelled'
       ? null
       : h(
           'dl',
@@ -93,13 +100,26 @@ export async function render(container, { me }) {
   const { houses } = await get('/houses');
   const list = h('div', { class: 'announcements' });
 
-  async function refresh() {
+  // While an announcement is on its way, the list is fetched again every 2 s (at most
+  // 30 times after the last change the operator made), so «отправляется» turns into the
+  // delivery figures without a reload.
+  let polls = 0;
+  let timer = null;
+  async function refresh({ again = false } = {}) {
+    if (!again) polls = 0;
+    clearTimeout(timer);
     const { announcements } = await get('/announcements');
-    clear(list).append(
+    clear(list,
       ...(announcements.length
         ? announcements.map((a) => item(a, { refresh }))
         : [h('p', { class: 'empty card' }, 'Объявлений пока нет.')]),
     );
+    if (announcements.some(inFlight) && polls < 30) {
+      polls += 1;
+      timer = setTimeout(() => {
+        if (list.isConnected) refresh({ again: true }).catch(() => {});
+      }, 2000);
+    }
   }
 
   const message = h('p', { class: 'error', role: 'alert', hidden: true });
@@ -193,6 +213,6 @@ export async function render(container, { me }) {
     done,
   );
 
-  container.append(heading('Объявления', 'Сообщения жителям и в чаты домов с цифрами доставки.'), form, h('h2', {}, 'Последние объявления'), list);
+  put(container, heading('Объявления', 'Сообщения жителям и в чаты домов с цифрами доставки.'), form, h('h2', {}, 'Последние объявления'), list);
   await refresh();
 }

@@ -2,7 +2,7 @@
 // reason and (for admins) a retry button.
 
 import { get, post } from '../api.js';
-import { h, heading, num, when, errorBox, clear } from '../dom.js';
+import { h, heading, num, when, errorBox, clear, put } from '../dom.js';
 
 const STATES = [
   ['pending', 'в очереди'],
@@ -12,18 +12,31 @@ const STATES = [
 ];
 
 // Known job kinds in words; others are shown as they are.
+// Every job kind the appliance enqueues (the `kind` of NewJob::new in src); the code stays
+// in the cell's title. A kind not listed here gets a generic label, never the bare code.
 const KIND_NAMES = {
+  'max.update': 'Входящие события MAX',
   'max.send': 'Сообщения в MAX',
-  'gis.readings': 'Показания в ГИС ЖКХ',
-  'gis.import_readings': 'Показания в ГИС ЖКХ',
-  'gis.appeals': 'Обращения ГИС ЖКХ',
+  'max.answer': 'Ответы на нажатия кнопок MAX',
+  'max.subscription': 'Подписка бота MAX на события',
+  'max.notify_request': 'Уведомления жителям о заявках',
+  'chats.refresh_link': 'Ссылка на домовой чат',
+  'chats.refresh_links': 'Обновление ссылок на домовые чаты',
+  'announcements.fan_out': 'Рассылка объявлений',
+  'readings.remind': 'Напоминания о показаниях',
+  'requests.close_done': 'Закрытие выполненных заявок',
+  'gis.message': 'Запросы в ГИС ЖКХ',
+  'gis.sync': 'Загрузка данных из ГИС ЖКХ',
   'gis.pull_appeals': 'Обращения из ГИС ЖКХ',
-  'gis.answer': 'Ответы на обращения',
-  'gis.import_answer': 'Ответы на обращения ГИС ЖКХ',
-  'gis.message': 'Сообщения ГИС ЖКХ',
-  'gis.sync': 'Загрузка из ГИС ЖКХ',
+  'gis.import_answer': 'Ответы на обращения в ГИС ЖКХ',
+  'gis.import_readings': 'Показания в ГИС ЖКХ',
 };
-const kindName = (kind) => KIND_NAMES[kind] || kind;
+const AREA_NAMES = { max: 'MAX', gis: 'ГИС ЖКХ', chats: 'домовые чаты', readings: 'показания', requests: 'заявки', announcements: 'объявления' };
+function kindName(kind) {
+  if (KIND_NAMES[kind]) return KIND_NAMES[kind];
+  const area = AREA_NAMES[String(kind).split('.')[0]];
+  return area ? `Прочие задания: ${area}` : 'Прочие задания';
+}
 
 export async function render(container) {
   const data = await get('/exchange');
@@ -35,14 +48,14 @@ export async function render(container) {
   const lastDone = new Map(data.last_done.map((row) => [row.kind, row.at]));
   const failedTotal = data.depth.filter((d) => d.state === 'failed').reduce((a, d) => a + d.count, 0);
 
-  container.append(
+  put(container,
     heading(
       'Обмен с ГИС ЖКХ и MAX',
       failedTotal === 0 ? 'Заданий с ошибкой нет.' : `Заданий с ошибкой: ${num(failedTotal)}.`,
     ),
   );
 
-  container.append(
+  put(container,
     kinds.size === 0
       ? h('p', { class: 'empty card' }, 'Заданий обмена пока не было.')
       : h(
@@ -74,13 +87,13 @@ export async function render(container) {
   );
 
   if (!data.can_retry) {
-    container.append(h('p', { class: 'note' }, 'Подробности ошибок и повтор заданий доступны администраторам.'));
+    put(container, h('p', { class: 'note' }, 'Подробности ошибок и повтор заданий доступны администраторам.'));
     return;
   }
   const waiting = data.waiting || [];
   if (waiting.length > 0) {
-    container.append(h('h2', {}, 'Ожидают'));
-    container.append(
+    put(container, h('h2', {}, 'Ожидают'));
+    put(container,
       h(
         'div',
         { class: 'table-wrap card' },
@@ -106,12 +119,12 @@ export async function render(container) {
       ),
     );
   }
-  container.append(h('h2', {}, 'Задания с ошибкой'));
+  put(container, h('h2', {}, 'Задания с ошибкой'));
   if (data.failed.length === 0) {
-    container.append(h('p', { class: 'empty card' }, 'Нет.'));
+    put(container, h('p', { class: 'empty card' }, 'Нет.'));
     return;
   }
-  container.append(
+  put(container,
     h(
       'div',
       { class: 'table-wrap card' },
@@ -136,11 +149,11 @@ export async function render(container) {
                   button.disabled = true;
                   try {
                     await post(`/exchange/jobs/${job.id}/retry`);
-                    clear(status).append('поставлено в очередь');
+                    clear(status, 'поставлено в очередь');
                     button.remove();
                   } catch (error) {
                     button.disabled = false;
-                    clear(status).append(errorBox(error));
+                    clear(status, errorBox(error));
                   }
                 },
               },

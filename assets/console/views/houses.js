@@ -3,7 +3,7 @@
 // in, and unbind; operators see the state.
 
 import { get, post } from '../api.js';
-import { h, heading, num, when, clear, errorBox } from '../dom.js';
+import { h, heading, num, when, clear, errorBox, put } from '../dom.js';
 
 function chatCell(house) {
   if (house.chat_id !== null) {
@@ -36,7 +36,7 @@ function actions(house, { freeChats, refresh }) {
     try {
       await action();
     } catch (error) {
-      status.append(errorBox(error));
+      put(status, errorBox(error));
     }
   };
   const code = h(
@@ -46,7 +46,7 @@ function actions(house, { freeChats, refresh }) {
       onclick: () =>
         run(async () => {
           const made = await post(`/houses/${house.id}/chat/code`);
-          clear(status).append(
+          clear(status,
             h('strong', { class: 'code', 'data-code': made.code }, made.code),
             h('div', {}, `Отправьте в чате дома: /bind ${made.code}. Код одноразовый, действует до ${when(made.expires_at)}.`),
           );
@@ -108,7 +108,7 @@ export async function render(container, { me }) {
     const freeChats = free.chats;
     const bound = houses.filter((house) => house.chat_id !== null).length;
     const wishes = houses.reduce((sum, house) => sum + house.chat_wishes, 0);
-    clear(container).append(
+    clear(container,
       heading(
         'Дома и чаты',
         `Домов: ${num(houses.length)}, с домовым чатом: ${num(bound)}. Жителей, попросивших чат: ${num(wishes)}.`,
@@ -123,10 +123,10 @@ export async function render(container, { me }) {
       table,
     );
     if (houses.length === 0) {
-      clear(table).append(h('p', { class: 'empty card' }, 'Домов пока нет. Загрузите их командой gosdom import houses.'));
+      clear(table, h('p', { class: 'empty card' }, 'Домов пока нет. Загрузите их командой gosdom import houses.'));
       return;
     }
-    clear(table).append(
+    clear(table,
       h(
         'div',
         { class: 'table-wrap card' },

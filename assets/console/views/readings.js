@@ -3,7 +3,7 @@
 // month as a file.
 
 import { get } from '../api.js';
-import { clear, errorBox, h, heading, num, when } from '../dom.js';
+import { clear, errorBox, h, heading, num, when, put } from '../dom.js';
 
 const RESOURCES = {
   cold_water: 'Холодная вода',
@@ -133,14 +133,14 @@ export async function render(container, { me }) {
     clear(table);
     const meters = data.meters.filter((m) => !state.shown || m.state === state.shown);
     if (data.meters.length === 0) {
-      table.append(h('p', { class: 'empty card' }, 'В этом доме нет счётчиков.'));
+      put(table, h('p', { class: 'empty card' }, 'В этом доме нет счётчиков.'));
       return;
     }
     if (meters.length === 0) {
-      table.append(h('p', { class: 'empty card' }, 'Таких счётчиков нет.'));
+      put(table, h('p', { class: 'empty card' }, 'Таких счётчиков нет.'));
       return;
     }
-    table.append(
+    put(table,
       h(
         'div',
         { class: 'table-wrap card' },
@@ -156,19 +156,19 @@ export async function render(container, { me }) {
 
   async function load() {
     clear(summary);
-    clear(table).append(h('p', { class: 'loading' }, 'Загрузка…'));
+    clear(table, h('p', { class: 'loading' }, 'Загрузка…'));
     updateExport();
     if (!state.house) {
-      clear(table).append(h('p', { class: 'empty card' }, 'Домов пока нет.'));
+      clear(table, h('p', { class: 'empty card' }, 'Домов пока нет.'));
       return;
     }
     try {
       data = await get(`/readings?${new URLSearchParams({ period: state.period, house_id: state.house })}`);
     } catch (error) {
-      clear(table).append(errorBox(error));
+      clear(table, errorBox(error));
       return;
     }
-    summary.append(figures(data.counts));
+    put(summary, figures(data.counts));
     draw();
   }
 
@@ -184,7 +184,7 @@ export async function render(container, { me }) {
     if (data) draw();
   });
 
-  container.append(
+  put(container,
     heading('Показания', 'Переданные и недостающие показания по каждому счётчику дома за месяц; отклонённые ГИС ЖКХ — с причиной.'),
     bar,
     exportBox,

@@ -3,7 +3,7 @@
 // import of a register CSV (all rows or none).
 
 import { ApiError, get } from '../api.js';
-import { clear, errorBox, h, heading, num, when } from '../dom.js';
+import { clear, errorBox, h, heading, num, when, put } from '../dom.js';
 
 const KINDS = [
   ['owners', 'Собственники'],
@@ -106,8 +106,8 @@ export async function render(container, { me }) {
 
   async function refresh() {
     const data = await get('/register');
-    clear(houses).append(housesTable(data.houses, regional));
-    clear(imports).append(importsTable(data.imports));
+    clear(houses, housesTable(data.houses, regional));
+    clear(imports, importsTable(data.imports));
   }
 
   const kind = h('select', { name: 'kind' }, KINDS.map(([v, label]) => h('option', { value: v }, label)));
@@ -124,30 +124,30 @@ export async function render(container, { me }) {
     event.preventDefault();
     clear(result);
     if (!file.files.length) {
-      result.append(errorBox(new Error('Выберите файл.')));
+      put(result, errorBox(new Error('Выберите файл.')));
       return;
     }
     submit.disabled = true;
     try {
       const imp = await upload(kind.value, file.files[0]);
       if (imp.outcome === 'done') {
-        result.append(h('p', { class: 'note' }, `Файл загружен: строк ${num(imp.lines)}, новых записей ${num(imp.created)}, обновлено ${num(imp.updated)}.`));
+        put(result, h('p', { class: 'note' }, `Файл загружен: строк ${num(imp.lines)}, новых записей ${num(imp.created)}, обновлено ${num(imp.updated)}.`));
         form.reset();
       } else {
-        result.append(
+        put(result,
           h('p', { class: 'error', role: 'alert' }, `Ничего не загружено: ошибок в строках — ${imp.errors.length}. Исправьте их и загрузите файл снова.`),
           h('ul', { class: 'line-errors error' }, imp.errors.map((e) => h('li', {}, `строка ${e.line}: ${e.reason}`))),
         );
       }
       await refresh();
     } catch (error) {
-      result.append(errorBox(error));
+      put(result, errorBox(error));
     } finally {
       submit.disabled = false;
     }
   });
 
-  container.append(
+  put(container,
     heading(
       'Реестр собственников',
       'Сколько помещений каждого дома есть в реестре собственников и сколько из них жители уже привязали. Загрузка файла проходит целиком или не проходит вовсе; форматы — как у команды gosdom import (docs/import.md).',

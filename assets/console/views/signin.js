@@ -37,6 +37,6 @@ export function renderSignIn(root, onSignedIn) {
     button,
   );
   document.title = 'Вход — консоль УО';
-  clear(root).append(h('div', { class: 'signin-page' }, form));
+  clear(root, h('div', { class: 'signin-page' }, form));
   login.focus();
 }

@@ -2,7 +2,7 @@
 // signed in, linked a property, submitted readings, filed requests; with a line chart.
 
 import { get } from '../api.js';
-import { h, heading, num, clear, errorBox } from '../dom.js';
+import { h, heading, num, clear, errorBox, put } from '../dom.js';
 
 const KIND_NAMES = {
   dialog_started: 'Начали диалог с ботом',
@@ -34,7 +34,7 @@ function chart(usage) {
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': 'График по дням' });
   for (const step of [0, 0.5, 1]) {
     const value = Math.round(max * step);
-    svg.append(
+    put(svg,
       s('line', { x1: pad.left, x2: width - pad.right, y1: y(value), y2: y(value), class: 'grid' }),
       s('text', { x: pad.left - 6, y: y(value) + 4, 'text-anchor': 'end', class: 'axis' }, num(value)),
     );
@@ -43,14 +43,14 @@ function chart(usage) {
   days.forEach((d, i) => {
     const last = i === days.length - 1 && i % labelEvery >= labelEvery / 2;
     if (i % labelEvery === 0 || last) {
-      svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'axis' }, d.day.slice(5).split('-').reverse().join('.')));
+      put(svg, s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'axis' }, d.day.slice(5).split('-').reverse().join('.')));
     }
   });
   usage.kinds.forEach((kind, k) => {
     const points = days.map((d, i) => `${x(i).toFixed(1)},${y(d.figures[kind] || 0).toFixed(1)}`).join(' ');
     const line = s('polyline', { points, fill: 'none', stroke: COLOURS[k % COLOURS.length], 'stroke-width': 2 });
-    line.append(s('title', {}, KIND_NAMES[kind] || kind));
-    svg.append(line);
+    put(line, s('title', {}, KIND_NAMES[kind] || kind));
+    put(svg, line);
   });
   return svg;
 }
@@ -120,7 +120,7 @@ export async function render(container) {
     const iso = (d) => d.toISOString().slice(0, 10);
     try {
       const usage = await get(`/usage?from=${iso(from)}&to=${iso(today)}`);
-      clear(body).append(
+      clear(body,
         totals(usage),
         h('div', { class: 'card' }, chart(usage), legend(usage)),
         usage.linked_people_only
@@ -129,11 +129,11 @@ export async function render(container) {
         table(usage),
       );
     } catch (error) {
-      clear(body).append(errorBox(error));
+      clear(body, errorBox(error));
     }
   }
 
-  container.append(
+  put(container,
     heading('Статистика', 'Сколько людей сделали каждый шаг: по дням и за выбранный период.'),
     h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Период' }, buttons),
     body,

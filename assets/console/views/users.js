@@ -1,7 +1,7 @@
 // «Пользователи» (admins): staff accounts, adding one, disabling one.
 
 import { get, post } from '../api.js';
-import { h, heading, when, clear, errorBox } from '../dom.js';
+import { h, heading, when, clear, errorBox, put } from '../dom.js';
 
 const ROLE_NAMES = { admin: 'администратор', operator: 'оператор' };
 const ACTIONS = {
@@ -60,7 +60,7 @@ export async function render(container, { me }) {
 
   async function refresh() {
     const { users } = await get('/users');
-    clear(list).append(
+    clear(list,
       h(
         'div',
         { class: 'table-wrap card' },
@@ -90,7 +90,7 @@ export async function render(container, { me }) {
                   await post(`/users/${user.id}/disable`);
                   await refresh();
                 } catch (error) {
-                  clear(status).append(errorBox(error));
+                  clear(status, errorBox(error));
                 }
               },
             },
@@ -150,7 +150,7 @@ export async function render(container, { me }) {
   );
 
   const journal = h('div', {});
-  container.append(
+  put(container,
     heading('Пользователи', 'Сотрудники, которые входят в консоль.'),
     list,
     form,
@@ -158,5 +158,5 @@ export async function render(container, { me }) {
     journal,
   );
   await refresh();
-  journal.append(await auditLog());
+  put(journal, await auditLog());
 }

@@ -17,6 +17,9 @@ pub struct WindowState {
     pub open: bool,
     /// Outside the window: refused (`true`) or accepted with a notice.
     pub strict: bool,
+    /// Readings are taken every day (the house's `any_day`): the window dates are only the
+    /// period's usual ones.
+    pub any_day: bool,
     #[serde(with = "ymd")]
     pub opens_on: Date,
     #[serde(with = "ymd")]
@@ -84,6 +87,7 @@ pub fn meters_of_premise(
     let state = WindowState {
         open: rules.is_open(today),
         strict: rules.strict_window,
+        any_day: rules.any_day,
         opens_on: window.opens_on,
         closes_on: window.closes_on,
     };
@@ -206,6 +210,7 @@ mod tests {
             WindowState {
                 open: false,
                 strict: true,
+                any_day: false,
                 opens_on: date!(2026 - 12 - 20),
                 closes_on: date!(2026 - 12 - 25)
             }

@@ -43,6 +43,10 @@ pub struct EventView {
     /// The full author, for staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// Who, for people, staff only: «Житель» (no name), the staff member's login,
+    /// «ГИС ЖКХ» or «Система».
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
     /// False for internal staff notes (staff only ever see those).
     pub visible: bool,
     /// Ids of photos that came with this event.
@@ -96,6 +100,9 @@ pub struct RequestCard {
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// Staff only: the statuses staff may move the request to from its current status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<StatusAction>>,
     pub photos: Vec<PhotoView>,
     pub events: Vec<EventView>,
     #[serde(with = "time::serde::rfc3339")]
@@ -137,6 +144,35 @@ fn role(author: &str) -> String {
     author.split(':').next().unwrap_or(author).to_string()
 }
 
+/// A status staff may set now, with its label.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusAction {
+    pub status: Status,
+    pub label: &'static str,
+}
+
+/// How staff see an event's author: residents stay nameless, staff by their login.
+fn author_name(conn: &Connection, author: &str) -> Result<String> {
+    let (role, id) = author.split_once(':').unwrap_or((author, ""));
+    Ok(match role {
+        "resident" => "Житель".to_string(),
+        "gis" => "ГИС ЖКХ".to_string(),
+        "system" => "Система".to_string(),
+        "staff" => {
+            let login: Option<String> = match id.parse::<i64>() {
+                Ok(id) => conn
+                    .query_row("SELECT login FROM console_users WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?,
+                Err(_) => None,
+            };
+            login.unwrap_or_else(|| "Сотрудник УО".to_string())
+        }
+        _ => author.to_string(),
+    })
+}
+
 /// The card; `staff` adds internal events, internal photos, authors and the assignee.
 pub fn card(
     conn: &Connection,
@@ -159,7 +195,13 @@ pub fn card(
         .into_iter()
         .map(|e| {
             let status = e.status.as_deref().and_then(Status::parse);
-            EventView {
+            let author_name = if staff {
+                Some(author_name(conn, &e.author)?)
+            } else {
+                None
+            };
+            Ok(EventView {
+                author_name,
                 id: e.id,
                 status,
                 status_label: status.map(Status::label),
@@ -174,9 +216,9 @@ pub fn card(
                 text: e.text,
                 visible: e.visible,
                 created_at: e.created_at,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let (place_title, category_title, problem_title) = titles(&request.category, &request.place);
     let reopen_open = request
         .done_at
@@ -212,6 +254,17 @@ pub fn card(
         } else {
             None
         },
+        actions: staff.then(|| {
+            request
+                .status
+                .staff_targets()
+                .iter()
+                .map(|&status| StatusAction {
+                    status,
+                    label: status.label(),
+                })
+                .collect()
+        }),
         photos: photos
             .into_iter()
             .map(|p| PhotoView {

@@ -13,7 +13,7 @@ use crate::domain::console::Scope;
 use crate::domain::requests::staff::{
     self, AssignBody, DeadlineBody, Queue, QueueFilter, StaffCommentBody, StaffMember, StatusBody,
 };
-use crate::domain::requests::view::RequestCard;
+use crate::domain::requests::view::{CategoriesResponse, RequestCard};
 use crate::domain::requests::Settings;
 use crate::web::uploads::{form_error, read_photos, FilePart, PhotoResponse};
 use crate::web::{ApiError, ApiResult};
@@ -22,6 +22,7 @@ use crate::web::{ApiError, ApiResult};
 pub fn routes() -> Vec<Route> {
     routes![
         queue,
+        categories,
         card,
         change_status,
         assign,
@@ -90,6 +91,13 @@ impl QueueFilterForm {
             offset: self.offset,
         }
     }
+}
+
+/// `GET /requests/categories`: the category tree, for the queue's category filter.
+#[get("/requests/categories")]
+pub async fn categories(staff: Staff) -> ApiResult<Json<CategoriesResponse>> {
+    member(&staff)?;
+    Ok(Json(crate::domain::requests::view::categories(None)))
 }
 
 #[get("/requests/<id>")]
