@@ -392,3 +392,47 @@ fn a_body_that_fails_to_parse_never_reaches_the_log() {
         "{log}"
     );
 }
+
+/// The MAX simulator shows the mini-app in a frame; its «Войти через Госуслуги» goes
+/// through the sandbox ЕСИА and `/auth/` inside that frame, so in sandbox mode those pages
+/// may be framed by the same origin. In production nothing but the mini-app is framed.
+#[rocket::async_test]
+async fn the_sandbox_sign_in_pages_may_be_framed_by_the_same_origin_only_in_sandbox() {
+    let sign_in = [
+        "/dev/esia/login?state=s",
+        "/auth/esia/callback?code=c&state=s",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    for path in sign_in {
+        let res = client.get(path).dispatch().await;
+        let csp = res.headers().get_one("Content-Security-Policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'self'"), "{path}: {csp}");
+        assert_eq!(res.headers().get_one("X-Frame-Options"), Some("SAMEORIGIN"));
+    }
+    // Everything else still refuses to be framed.
+    let res = client.get("/dev/").dispatch().await;
+    let csp = res.headers().get_one("Content-Security-Policy").unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(res.headers().get_one("X-Frame-Options"), Some("DENY"));
+
+    // Production: the same paths may not be framed at all.
+    let production = rocket::custom(rocket::Config::default())
+        .attach(gosdom::web::fairings::SecurityHeaders::for_mode(false))
+        .mount("/", rocket::routes![any_page]);
+    let client = Client::tracked(production).await.unwrap();
+    for path in sign_in {
+        let res = client.get(path).dispatch().await;
+        let csp = res.headers().get_one("Content-Security-Policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(res.headers().get_one("X-Frame-Options"), Some("DENY"));
+    }
+}
+
+#[rocket::get("/<_..>")]
+fn any_page() -> &'static str {
+    "page"
+}

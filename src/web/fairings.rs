@@ -55,18 +55,36 @@ fn route_template(req: &Request<'_>) -> String {
 }
 
 /// Security headers. The mini-app must be embeddable by MAX's web client; everything
-/// else may not be framed at all.
+/// else may not be framed at all — except, in sandbox mode, the pages the mini-app's
+/// sign-in goes through (the sandbox ЕСИА and the `/auth/` redirects), which the MAX
+/// simulator shows inside its frame on the same origin.
 pub struct SecurityHeaders {
     /// Origins allowed to frame the mini-app.
     pub frame_ancestors: String,
+    /// Sandbox mode: the sign-in pages may be framed by the same origin.
+    pub sandbox: bool,
 }
 
 impl SecurityHeaders {
     pub fn new() -> Self {
         SecurityHeaders {
             frame_ancestors: "'self' https://max.ru https://*.max.ru https://*.oneme.ru".into(),
+            sandbox: false,
         }
     }
+
+    /// The headers for a server in sandbox (`true`) or production mode.
+    pub fn for_mode(sandbox: bool) -> Self {
+        SecurityHeaders {
+            sandbox,
+            ..Self::new()
+        }
+    }
+}
+
+/// The sign-in pages the mini-app passes through inside the MAX simulator's frame.
+fn sandbox_sign_in(path: &str) -> bool {
+    path.starts_with("/dev/esia/") || path.starts_with("/auth/")
 }
 
 impl Default for SecurityHeaders {
@@ -100,6 +118,11 @@ impl Fairing for SecurityHeaders {
                  connect-src 'self'; frame-ancestors {}",
                 self.frame_ancestors
             )
+        } else if self.sandbox && sandbox_sign_in(path.as_str()) {
+            res.set_header(Header::new("X-Frame-Options", "SAMEORIGIN"));
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
+             frame-src 'self'; frame-ancestors 'self'"
+                .to_string()
         } else {
             res.set_header(Header::new("X-Frame-Options", "DENY"));
             "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
