@@ -38,12 +38,21 @@ impl Fairing for RequestLog {
         metrics::histogram!("gosdom_http_request_duration_seconds", "route" => route.clone())
             .record(elapsed.as_secs_f64());
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
-        if route == "/healthz" || route == "/metrics" {
+        if quiet(&route) {
             tracing::debug!(method, route, status, latency_ms, "request");
         } else {
             tracing::info!(method, route, status, latency_ms, "request");
         }
     }
+}
+
+/// Routes polled all the time — health checks, metrics scrapes, the MAX simulator page's
+/// one-second poll — are logged at DEBUG so that they do not flood the log.
+fn quiet(route: &str) -> bool {
+    matches!(
+        route,
+        "/healthz" | "/metrics" | "/dev/max/api/messages" | "/dev/max/api/group/messages"
+    )
 }
 
 /// The route's template (`/api/v1/requests/<id>`), never the concrete path with its ids.
@@ -130,5 +139,25 @@ impl Fairing for SecurityHeaders {
                 .to_string()
         };
         res.set_header(Header::new("Content-Security-Policy", csp));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_are_quiet_and_actions_are_not() {
+        for route in [
+            "/healthz",
+            "/metrics",
+            "/dev/max/api/messages",
+            "/dev/max/api/group/messages",
+        ] {
+            assert!(quiet(route), "{route}");
+        }
+        for route in ["/dev/max/api/send", "/api/v1/me", "unmatched"] {
+            assert!(!quiet(route), "{route}");
+        }
     }
 }
