@@ -567,3 +567,17 @@ fn organisations_lists_the_id_the_user_add_command_takes() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[rocket::async_test]
+async fn the_browser_gets_a_tab_icon() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    let res = client.get("/favicon.ico").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(rocket::http::ContentType::Icon));
+    let bytes = res.into_bytes().await.unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
+}

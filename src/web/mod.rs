@@ -70,7 +70,8 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 health::prometheus_metrics,
                 assets::landing,
                 assets::app_file,
-                assets::shared_file
+                assets::shared_file,
+                assets::favicon
             ],
         )
         .mount("/", routes![bot::webhook])
