@@ -1,4 +1,4 @@
-//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|gis|export|user|version]`.
+//! The command line: `gosdom [serve|check-config|migrate|backup|max|import|gis|export|organisations|user|version]`.
 
 use std::path::PathBuf;
 
@@ -62,6 +62,9 @@ pub enum Command {
         #[command(subcommand)]
         what: Export,
     },
+    /// List the УО (organisations): id, ИНН and name — the id is what
+    /// `user add --organisation` takes.
+    Organisations,
     /// Manage the operator console's staff accounts.
     User {
         #[command(subcommand)]

@@ -15,21 +15,25 @@ pub fn run(command: Command, loaded: &Loaded) -> anyhow::Result<()> {
                 .file
                 .as_ref()
                 .map_or("built-in defaults".into(), |p| p.display().to_string());
-            println!("config OK ({source}), mode {:?}", loaded.config.mode);
+            crate::output::line(format_args!(
+                "config OK ({source}), mode {:?}",
+                loaded.config.mode
+            ))?;
             if show {
-                println!("{}", loaded.config.masked_toml());
+                crate::output::line(format_args!("{}", loaded.config.masked_toml()))?;
             }
             Ok(())
         }
-        Command::Migrate => store::Store::open(&store_options(&loaded.config))
-            .map(|s| {
-                println!(
-                    "database at {} is at version {}",
-                    s.path().display(),
-                    store::known_version()
-                )
-            })
-            .map_err(anyhow::Error::from),
+        Command::Migrate => {
+            let s = store::Store::open(&store_options(&loaded.config))?;
+            crate::output::line(format_args!(
+                "database at {} is at version {}",
+                s.path().display(),
+                store::known_version()
+            ))?;
+            Ok(())
+        }
+        Command::Organisations => organisations(&loaded.config),
         Command::Backup { file } => backup(&loaded.config, &file),
         Command::Max { action } => match action {
             MaxAction::Subscribe => crate::bot::cli::subscribe(&loaded.config),
@@ -46,10 +50,34 @@ pub fn run(command: Command, loaded: &Loaded) -> anyhow::Result<()> {
     }
 }
 
+/// `gosdom organisations`: id, ИНН and name of each УО, for `user add --organisation`.
+fn organisations(config: &config::Config) -> anyhow::Result<()> {
+    let store = store::Store::open(&store_options(config))?;
+    let conn = store.conn()?;
+    let mut stmt = conn.prepare("SELECT id, inn, name FROM organisations ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    crate::output::line(format_args!("{:<6} {:<12} name", "id", "inn"))?;
+    for (id, inn, name) in rows {
+        crate::output::line(format_args!(
+            "{id:<6} {:<12} {name}",
+            inn.as_deref().unwrap_or("-")
+        ))?;
+    }
+    Ok(())
+}
+
 fn backup(config: &config::Config, file: &std::path::Path) -> anyhow::Result<()> {
     let store = store::Store::open(&store_options(config))?;
     store.backup(file)?;
-    println!("backup written to {}", file.display());
+    crate::output::line(format_args!("backup written to {}", file.display()))?;
     Ok(())
 }
 
@@ -77,13 +105,13 @@ fn import(
         crate::domain::console::register::record_cli(&store, kind, &name, &text, outcome, now);
     match outcome {
         Ok(report) => {
-            println!(
+            crate::output::line(format_args!(
                 "imported {} row(s) from {}: {} new, {} updated",
                 report.rows,
                 file.display(),
                 report.created,
                 report.updated
-            );
+            ))?;
             Ok(())
         }
         Err(ImportError::Rows(rows)) => {
@@ -113,10 +141,10 @@ fn gis_sync(config: &config::Config) -> anyhow::Result<()> {
     }
     .run()
     .map_err(|e| anyhow::anyhow!("{}", e.operator_message()))?;
-    println!(
+    crate::output::line(format_args!(
         "ГИС ЖКХ sync: {} houses, {} added, {} updated, {} marked removed",
         report.houses, report.added, report.updated, report.removed
-    );
+    ))?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod jobs;
 pub mod keys;
 pub mod logging;
+pub mod output;
 pub mod sandbox;
 pub mod server;
 pub mod staff_cli;

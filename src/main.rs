@@ -33,6 +33,8 @@ fn main() -> ExitCode {
     let result = gosdom::commands::run(command, &loaded);
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `gosdom ... | head`: the reader has all it wanted; not an error.
+        Err(e) if gosdom::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

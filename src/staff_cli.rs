@@ -60,19 +60,19 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 Some(org) => format!("organisation {org}"),
                 None => "every organisation (regional admin)".into(),
             };
-            println!(
+            crate::output::line(format_args!(
                 "added {} as {} for {scope} (id {id})",
                 account.login,
                 account.role.as_str()
-            );
+            ))?;
         }
         UserCommand::List => {
             let conn = store.conn()?;
             let accounts = staff::list(Scope::Region, &conn)?;
-            println!(
+            crate::output::line(format_args!(
                 "{:<6} {:<24} {:<9} {:<9} organisation",
                 "id", "login", "role", "state"
-            );
+            ))?;
             for a in accounts {
                 let org = match (a.organisation_id, a.organisation_name) {
                     (Some(id), Some(name)) => format!("{id} {name}"),
@@ -83,12 +83,12 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
-                println!(
+                crate::output::line(format_args!(
                     "{:<6} {:<24} {:<9} {state:<9} {org}",
                     a.id,
                     a.login,
                     a.role.as_str()
-                );
+                ))?;
             }
         }
         UserCommand::Disable { login } => {
@@ -108,7 +108,7 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 }
                 Ok(done)
             })??;
-            println!("disabled {}", login.1);
+            crate::output::line(format_args!("disabled {}", login.1))?;
         }
         UserCommand::Password {
             login,
@@ -131,7 +131,9 @@ pub fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 }
                 Ok(done)
             })??;
-            println!("password changed; the account's sessions ended");
+            crate::output::line(format_args!(
+                "password changed; the account's sessions ended"
+            ))?;
         }
     }
     Ok(())

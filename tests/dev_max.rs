@@ -153,3 +153,92 @@ async fn production_has_no_simulator() {
         .await;
     assert_eq!(response.status(), Status::NotFound);
 }
+
+/// «Добавить бота в чат дома»: the simulated MAX delivers `bot_added` for a new group chat;
+/// `/bind <code>` with the console's code typed in that chat binds it to the house, and the
+/// bot's answer shows in the group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_house_chat_is_bound_with_the_consoles_code_through_the_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = Service::prepare(config).unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    let _worker = service.jobs.clone().spawn();
+
+    let me = json!({"user_id": 778, "first_name": "Оля"});
+    let added = post_json(&client, "/dev/max/api/group/add", me.clone()).await;
+    let chat_id = added["chat_id"].as_i64().unwrap();
+    assert!(chat_id < 0, "{added}");
+    wait_for(Duration::from_secs(10), "bot_added recorded", || {
+        let conn = service.app.store.conn().unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM max_chats WHERE chat_id = ?1",
+                [chat_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        n == 1
+    })
+    .await;
+
+    let now = service.app.now();
+    let (house, code) = service
+        .app
+        .store
+        .write_blocking(|tx| {
+            let house: i64 = tx.query_row("SELECT MIN(id) FROM houses", [], |r| r.get(0))?;
+            let code = gosdom::domain::chats::make_code(tx, house, "test", now)?;
+            Ok((house, code.code))
+        })
+        .unwrap();
+    let mut body = me.clone();
+    body["chat_id"] = json!(chat_id);
+    body["text"] = json!(format!("/bind {code}"));
+    post_json(&client, "/dev/max/api/group/send", body).await;
+
+    wait_for(
+        Duration::from_secs(10),
+        "the bot's answer in the group",
+        || {
+            let conn = service.app.store.conn().unwrap();
+            let n: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM max_sim_messages WHERE chat_id = ?1 AND kind = 'message'",
+                    [chat_id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            n == 1
+        },
+    )
+    .await;
+    let bound: Option<i64> = service
+        .app
+        .store
+        .conn()
+        .unwrap()
+        .query_row(
+            "SELECT max_chat_id FROM houses WHERE id = ?1",
+            [house],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(bound, Some(chat_id));
+    let log = get_json(
+        &client,
+        &format!("/dev/max/api/group/messages?chat_id={chat_id}"),
+    )
+    .await;
+    let log = log["messages"].as_array().unwrap();
+    let kinds: Vec<&str> = log.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["incoming", "incoming", "message"], "{log:?}");
+    assert!(log[2]["body"]["text"].as_str().unwrap().contains("Готово"));
+    // The user's own dialog does not show the group's messages.
+    let dialog = get_json(&client, "/dev/max/api/messages?user_id=778").await;
+    assert!(
+        dialog["messages"].as_array().unwrap().is_empty(),
+        "{dialog}"
+    );
+}

@@ -128,9 +128,9 @@ async fn the_sandbox_answers_like_gis_zhkh() {
     assert_eq!(status, Status::InternalServerError);
     assert!(format!("{fault:?}").contains("EXP001000"));
 
-    // /dev/gis shows what arrived, newest first.
+    // /dev/gis/received.json has what arrived, newest first, each with its body.
     let seen = client
-        .get("/dev/gis/")
+        .get("/dev/gis/received.json")
         .dispatch()
         .await
         .into_string()
@@ -144,4 +144,21 @@ async fn the_sandbox_answers_like_gis_zhkh() {
         .unwrap()
         .iter()
         .any(|r| r["operation"] == "getState"));
+    for r in seen.as_array().unwrap() {
+        assert!(r["body"].is_string(), "every request keeps its body: {r}");
+        assert!(r["at"].is_string(), "{r}");
+    }
+    assert!(seen[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("exportHouseRequest"));
+
+    // /dev/gis is a page: the same, with each body escaped in a <pre>.
+    let page = client.get("/dev/gis").dispatch().await;
+    assert_eq!(page.status(), Status::Ok);
+    assert_eq!(page.content_type(), Some(ContentType::HTML));
+    let page = page.into_string().await.unwrap();
+    assert!(page.contains("<h2>exportHouseData</h2>"), "{page}");
+    assert!(page.contains("<pre>&lt;"), "{page}");
+    assert!(page.contains("не прошёл проверку по XSD"), "{page}");
 }

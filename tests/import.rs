@@ -115,3 +115,19 @@ fn a_wrong_header_is_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("нет столбца `house_fias_guid`"), "{stderr}");
 }
+
+/// The samples are the sandbox demo УО's: imported next to the demo data they add houses to
+/// that УО, no second organisation (so its admin may upload them in the console).
+#[test]
+fn the_samples_belong_to_the_sandbox_demo_uo() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    drop(gosdom::server::Service::prepare(config).unwrap());
+    assert_eq!(count(dir.path(), "organisations"), 1);
+    let houses = count(dir.path(), "houses");
+    import_samples(dir.path());
+    assert_eq!(count(dir.path(), "organisations"), 1);
+    assert_eq!(count(dir.path(), "organisations WHERE demo = 1"), 1);
+    assert_eq!(count(dir.path(), "houses"), houses + 2);
+}

@@ -301,3 +301,18 @@ async fn someone_elses_premise_and_meter_answer_404() {
     assert_eq!(status, Status::Forbidden);
     assert_eq!(body["error"]["code"], "sign_in_required");
 }
+
+/// In the sandbox the demo УО takes readings on any day: on 5 January, far outside the
+/// default window (20th–25th), a demo owner still submits; production's default is unchanged.
+#[rocket::async_test]
+async fn the_sandbox_demo_uo_takes_readings_on_any_day() {
+    assert!(!gosdom::config::Config::default().readings.any_day);
+    let h = harness_with(|_| {}, datetime!(2027-01-05 10:00 UTC)).await;
+    let token = signed_in(&h, 42, "1000000001").await;
+    let premise = first_property(&h, &token).await;
+    let (status, body) = h
+        .get(&format!("/api/v1/properties/{premise}/meters"), &token)
+        .await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["window"]["open"], true, "{body}");
+}

@@ -392,3 +392,192 @@ fn a_body_that_fails_to_parse_never_reaches_the_log() {
         "{log}"
     );
 }
+
+/// The MAX simulator shows the mini-app in a frame; its «Войти через Госуслуги» goes
+/// through the sandbox ЕСИА and `/auth/` inside that frame, so in sandbox mode those pages
+/// may be framed by the same origin. In production nothing but the mini-app is framed.
+#[rocket::async_test]
+async fn the_sandbox_sign_in_pages_may_be_framed_by_the_same_origin_only_in_sandbox() {
+    let sign_in = [
+        "/dev/esia/login?state=s",
+        "/auth/esia/callback?code=c&state=s",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    for path in sign_in {
+        let res = client.get(path).dispatch().await;
+        let csp = res.headers().get_one("Content-Security-Policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'self'"), "{path}: {csp}");
+        assert_eq!(res.headers().get_one("X-Frame-Options"), Some("SAMEORIGIN"));
+    }
+    // Everything else still refuses to be framed.
+    let res = client.get("/dev/").dispatch().await;
+    let csp = res.headers().get_one("Content-Security-Policy").unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(res.headers().get_one("X-Frame-Options"), Some("DENY"));
+
+    // Production: the same paths may not be framed at all.
+    let production = rocket::custom(rocket::Config::default())
+        .attach(gosdom::web::fairings::SecurityHeaders::for_mode(false))
+        .mount("/", rocket::routes![any_page]);
+    let client = Client::tracked(production).await.unwrap();
+    for path in sign_in {
+        let res = client.get(path).dispatch().await;
+        let csp = res.headers().get_one("Content-Security-Policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(res.headers().get_one("X-Frame-Options"), Some("DENY"));
+    }
+}
+
+#[rocket::get("/<_..>")]
+fn any_page() -> &'static str {
+    "page"
+}
+
+/// A data dir with the sandbox demo data (one УО, a year of readings).
+fn demo_data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().join("data");
+    drop(gosdom::server::Service::prepare(config).unwrap());
+    dir
+}
+
+/// `gosdom <args> | head -1`: reads one line, closes the pipe, waits for the exit.
+fn first_line_then_close(args: &[&str], cwd: &std::path::Path) -> (String, std::process::Output) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(common::bin())
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::with_capacity(64, stdout)
+        .read_line(&mut line)
+        .unwrap();
+    // The reader is dropped here: the pipe is closed with most of the output unread.
+    (line, child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_command_quietly() {
+    let dir = demo_data_dir();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    // A month of the demo year: far more CSV than a pipe holds.
+    let month = time::OffsetDateTime::now_utc() - time::Duration::days(35);
+    let period = format!("{}-{:02}", month.year(), u8::from(month.month()));
+    let (line, out) = first_line_then_close(
+        &[
+            "--data-dir",
+            data,
+            "export",
+            "readings",
+            "--period",
+            &period,
+        ],
+        dir.path(),
+    );
+    assert!(line.starts_with("organisation_inn,"), "{line}");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The pipe did break: the export stopped before its closing count.
+    assert!(!stderr.contains("readings of"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // check-config --show into a pipe already closed: nothing to say, exit 0.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(common::bin())
+        .args(["--data-dir", data, "check-config", "--show"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+}
+
+#[test]
+fn a_backup_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("copy.db");
+    let out = run(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "backup",
+            file.to_str().unwrap(),
+        ],
+        &[],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+}
+
+#[test]
+fn organisations_lists_the_id_the_user_add_command_takes() {
+    let dir = demo_data_dir();
+    let data = dir.path().join("data");
+    let out = run(
+        &["--data-dir", data.to_str().unwrap(), "organisations"],
+        &[],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    let demo = listed
+        .lines()
+        .find(|l| l.contains("1655000000"))
+        .unwrap_or_else(|| panic!("{listed}"));
+    let id = demo.split_whitespace().next().unwrap();
+    assert!(demo.contains("Демо-Дом"), "{demo}");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "correct horse battery staple\n").unwrap();
+    let out = run(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "user",
+            "add",
+            "operator1",
+            "--role",
+            "operator",
+            "--organisation",
+            id,
+            "--password-file",
+            password.to_str().unwrap(),
+        ],
+        &[],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[rocket::async_test]
+async fn the_browser_gets_a_tab_icon() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = gosdom::config::Config::default();
+    config.storage.data_dir = dir.path().to_path_buf();
+    let service = gosdom::server::Service::prepare(config).unwrap();
+    let client = Client::tracked(service.rocket()).await.unwrap();
+    let res = client.get("/favicon.ico").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(rocket::http::ContentType::Icon));
+    let bytes = res.into_bytes().await.unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
+}

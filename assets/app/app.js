@@ -33,15 +33,48 @@ function takeCompletionCode() {
   return code;
 }
 
+/**
+ * Opened without launch data in the sandbox (the MAX simulator's page exists only there):
+ * a link to the simulator, where «Открыть» brings launch data. Production shows nothing more.
+ */
+async function offerSimulator() {
+  try {
+    const res = await fetch('/dev/max/', { method: 'HEAD' });
+    if (!res.ok) return;
+  } catch {
+    return;
+  }
+  const screen = document.getElementById('screen');
+  if (!screen || screen.querySelector('#sandbox-simulator')) return;
+  const link = document.createElement('a');
+  link.href = '/dev/max';
+  link.target = '_top';
+  link.className = 'button';
+  link.textContent = 'Открыть симулятор MAX';
+  const card = document.createElement('div');
+  card.className = 'card';
+  card.id = 'sandbox-simulator';
+  const note = document.createElement('p');
+  note.textContent = 'Песочница: чат с ботом MAX можно открыть в симуляторе.';
+  card.append(note, link);
+  screen.append(card);
+}
+
+/** The sign-in screen for a page opened without MAX launch data. */
+async function withoutLaunch(params) {
+  await reset('signin', { ...params, noLaunch: true });
+  await offerSimulator();
+}
+
 export async function start() {
   const completion = takeCompletionCode();
   if (!token() || launch) {
     try {
       if (!(await openSession())) {
-        return reset('signin', { noLaunch: !token() });
+        return token() ? reset('signin', { noLaunch: false }) : withoutLaunch({});
       }
     } catch (error) {
-      return reset('signin', { error: error.message, noLaunch: true });
+      return withoutLaunch({ error: error.message });
     }
   }
   if (completion) {

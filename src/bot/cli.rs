@@ -38,7 +38,10 @@ pub fn subscribe(config: &Config) -> anyhow::Result<()> {
     let url = webhook_url(config);
     api.subscribe(&url, config.max.webhook_secret.expose(), UPDATE_TYPES)
         .context("MAX did not accept the subscription")?;
-    println!("subscribed {url} to {}", UPDATE_TYPES.join(", "));
+    crate::output::line(format_args!(
+        "subscribed {url} to {}",
+        UPDATE_TYPES.join(", ")
+    ))?;
     Ok(())
 }
 
@@ -46,17 +49,17 @@ pub fn subscribe(config: &Config) -> anyhow::Result<()> {
 pub fn status(config: &Config) -> anyhow::Result<()> {
     let api = client(config)?;
     let me = api.me().context("MAX did not answer /me")?;
-    println!(
+    crate::output::line(format_args!(
         "bot: id {} username {}",
         me.user_id,
         me.username.as_deref().unwrap_or("-")
-    );
+    ))?;
     let subscriptions = api
         .subscriptions()
         .context("MAX did not list the subscriptions")?;
     let expected = webhook_url(config);
     if subscriptions.is_empty() {
-        println!("subscriptions: none");
+        crate::output::line(format_args!("subscriptions: none"))?;
     }
     for s in &subscriptions {
         let mark = if s.url == expected {
@@ -64,12 +67,12 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
         } else {
             ""
         };
-        println!(
+        crate::output::line(format_args!(
             "subscription: {}{mark} types {}",
             s.url,
             s.update_types.as_deref().unwrap_or_default().join(",")
-        );
+        ))?;
     }
-    println!("mode: {:?}", config.max.mode);
+    crate::output::line(format_args!("mode: {:?}", config.max.mode))?;
     Ok(())
 }

@@ -13,6 +13,10 @@ use crate::store::{self, ts};
 
 const SEEDED_KEY: &str = "sandbox.demo_seeded";
 
+/// The demo УО takes readings on any day, so that they can be tried in the sandbox
+/// whatever the date; the production default window (20th–25th) is unchanged.
+pub const DEMO_ORGANISATION_SETTINGS: &str = r#"{"readings": {"any_day": true}}"#;
+
 /// A demo person of the sandbox ЕСИА.
 pub struct DemoPerson {
     pub oid: &'static str,
@@ -130,10 +134,10 @@ pub fn seed(tx: &Transaction<'_>, snils_key: &Secret, now: OffsetDateTime) -> st
     let at = ts(now);
     let mut rng = StdRng::seed_from_u64(20261203);
     tx.execute(
-        "INSERT INTO organisations (name, inn, ogrn, org_ppa_guid, demo, created_at, updated_at) \
-         VALUES ('ООО «УК Демо-Дом» (демонстрационные данные)', '1655000000', '1021602800000', \
-         '5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e', 1, ?1, ?1)",
-        [&at],
+        "INSERT INTO organisations (name, inn, ogrn, org_ppa_guid, demo, settings, created_at, \
+         updated_at) VALUES ('ООО «УК Демо-Дом» (демонстрационные данные)', '1655000000', \
+         '1021602800000', '5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e', 1, ?2, ?1, ?1)",
+        params![at, DEMO_ORGANISATION_SETTINGS],
     )?;
     let org = tx.last_insert_rowid();
     let mut account_seq = 0u32;

@@ -4,7 +4,8 @@
 //! this machine), answers with an Ack, and gives the result to `getState` after a delay.
 //! Exports serve the demo УО's data from the store; imports are accepted item by item.
 //! `POST /dev/gis/fault` with a code makes the next send fail with that SOAP Fault;
-//! `GET /dev/gis` shows what arrived (imports with the request element they carried).
+//! `GET /dev/gis` shows what arrived and what it answered as a page (each request's body
+//! element included), `GET /dev/gis/received.json` the same as JSON.
 //! Appeals are placed in it through [`super::gis_appeals`].
 
 use std::collections::{HashMap, VecDeque};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use rocket::form::Form;
 use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome, Request as HttpRequest};
+use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, FromForm, Route, State};
 use uuid::Uuid;
@@ -41,11 +43,14 @@ pub const XSD_ROOT: &str = concat!(
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Received {
     pub operation: String,
+    /// When it arrived (RFC 3339, UTC).
+    pub at: String,
     pub message_guid: Option<String>,
     pub valid: Option<bool>,
     pub problem: Option<String>,
     pub answer: String,
-    /// The request element of an import (importAnswer, importMeteringDeviceValues).
+    /// The request element (the SOAP Body's child) of every request; `None` only when
+    /// the envelope had no body element.
     pub body: Option<String>,
 }
 
@@ -81,6 +86,7 @@ pub fn routes() -> Vec<Route> {
     routes![
         soap,
         overview,
+        received_json,
         inject_fault,
         super::gis_appeals::place_appeal,
         super::gis_appeals::list_appeals,
@@ -163,11 +169,12 @@ async fn soap(
         .map(|n| n.text.clone());
     let mut record = Received {
         operation: action.0.clone(),
+        at: crate::store::ts(app.now()),
         message_guid: message_guid.clone(),
         valid: None,
         problem: None,
         answer: String::new(),
-        body: None,
+        body: body_element(&body).map(str::to_string),
     };
 
     let response = if action.0 == "getState" {
@@ -205,9 +212,6 @@ async fn soap(
         }
     } else {
         let element = body_element(&body).unwrap_or_default().to_string();
-        if action.0.starts_with("import") {
-            record.body = Some(element.clone());
-        }
         let checked = {
             let element = element.clone();
             tokio::task::spawn_blocking(move || validate(service, &element))
@@ -397,14 +401,62 @@ fn demo_export(conn: &rusqlite::Connection, operation: &str, fias: &str) -> Stri
     }
 }
 
-/// What the sandbox received, newest first.
+fn received(gis: &SandboxGis) -> Vec<Received> {
+    gis.received
+        .lock()
+        .map(|l| l.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// What the sandbox received, newest first, as JSON.
+#[get("/received.json")]
+fn received_json(gis: &State<SandboxGis>) -> Json<Vec<Received>> {
+    Json(received(gis))
+}
+
+/// What the sandbox received and answered, newest first, as a page.
 #[get("/")]
-fn overview(gis: &State<SandboxGis>) -> Json<Vec<Received>> {
-    Json(
-        gis.received
-            .lock()
-            .map(|l| l.iter().cloned().collect())
-            .unwrap_or_default(),
+fn overview(gis: &State<SandboxGis>) -> RawHtml<String> {
+    RawHtml(overview_page(&received(gis)))
+}
+
+fn overview_page(records: &[Received]) -> String {
+    let esc = crate::bot::texts::escape_html;
+    let mut rows = String::new();
+    for r in records {
+        let valid = match r.valid {
+            Some(true) => "прошёл проверку по XSD".to_string(),
+            Some(false) => format!(
+                "не прошёл проверку по XSD: {}",
+                esc(r.problem.as_deref().unwrap_or(""))
+            ),
+            None => "не проверялся (нет XSD или xmllint)".to_string(),
+        };
+        rows.push_str(&format!(
+            "<section class=\"card\"><h2>{op}</h2><p class=\"note\">{at} · {valid} · \
+             ответ: {answer}</p><pre>{body}</pre></section>",
+            op = esc(&r.operation),
+            at = esc(&r.at),
+            answer = esc(&r.answer),
+            body = esc(r.body.as_deref().unwrap_or("(тело запроса пустое)")),
+        ));
+    }
+    if rows.is_empty() {
+        rows.push_str("<p class=\"note\">Пока ничего не приходило.</p>");
+    }
+    format!(
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>Песочница ГИС ЖКХ — gosdom</title><style>body{{font:15px/1.4 system-ui,\
+         sans-serif;margin:0;background:#f4f6f9}}main{{max-width:960px;margin:0 auto;\
+         padding:16px}}.card{{background:#fff;border-radius:10px;padding:12px 16px;\
+         margin:10px 0}}h2{{font-size:16px;margin:0 0 4px}}.note{{color:#5b6472;\
+         font-size:13px}}pre{{white-space:pre-wrap;word-break:break-all;font-size:12px;\
+         background:#f1f3f6;padding:8px;border-radius:6px;max-height:320px;overflow:auto}}\
+         </style></head><body><main><h1>Песочница ГИС ЖКХ</h1><p class=\"note\">Что \
+         получила песочница и что ответила, новые сверху (последние 200, до перезапуска). \
+         <a href=\"/dev/gis/received.json\">JSON</a> · <a href=\"/dev/gis/appeal\">подать \
+         обращение</a> · <a href=\"/dev/\">песочница</a></p>{rows}</main></body></html>"
     )
 }
 

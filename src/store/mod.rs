@@ -162,9 +162,23 @@ impl Store {
         }
         let partial = dest.with_extension("partial");
         let _ = fs::remove_file(&partial);
+        // The copy holds personal data: readable by its owner only (0600) from the start.
+        // VACUUM INTO fills an empty file that exists.
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial)?;
+        }
         let conn = self.conn()?;
         let target = partial.to_string_lossy().to_string();
         conn.execute("VACUUM INTO ?1", [&target])?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&partial, fs::Permissions::from_mode(0o600))?;
+        }
         fs::rename(&partial, dest)?;
         Ok(())
     }

@@ -103,6 +103,12 @@ pub fn app_file(path: PathBuf, cache: CacheInfo) -> Option<Asset> {
     spa_file("app", &path, &cache)
 }
 
+/// The browser's tab icon (a house on the service's blue).
+#[get("/favicon.ico")]
+pub fn favicon(cache: CacheInfo) -> Option<Asset> {
+    asset("shared/favicon.ico", &cache)
+}
+
 #[get("/assets/<path..>", rank = 20)]
 pub fn shared_file(path: PathBuf, cache: CacheInfo) -> Option<Asset> {
     asset(&format!("shared/{}", path.to_string_lossy()), &cache)

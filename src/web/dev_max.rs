@@ -19,7 +19,18 @@ use crate::store::ts;
 use crate::web::{ApiError, ApiResult};
 
 pub fn routes() -> Vec<Route> {
-    routes![page_file, start, send, press, stop, messages, launch_data]
+    routes![
+        page_file,
+        start,
+        send,
+        press,
+        stop,
+        messages,
+        launch_data,
+        group_add,
+        group_send,
+        group_messages
+    ]
 }
 
 /// The page and its files; `/dev/max` and `/dev/max/` both give the page.
@@ -63,6 +74,18 @@ impl SimUser {
 /// Takes a simulated update in, as the webhook would, and keeps the user's side of the
 /// conversation for the page.
 async fn deliver(app: &App, user_id: i64, update: Value, shown: Option<Value>) -> ApiResult<Value> {
+    deliver_to(app, user_id, Some(user_id), update, shown).await
+}
+
+/// [`deliver`] for any chat: what the page shows is kept under `chat_id` (and `user_id`
+/// for a dialog; none for a group chat, whose page reads by chat).
+async fn deliver_to(
+    app: &App,
+    chat_id: i64,
+    user_id: Option<i64>,
+    update: Value,
+    shown: Option<Value>,
+) -> ApiResult<Value> {
     let now = app.now();
     let intake = app
         .store
@@ -70,8 +93,8 @@ async fn deliver(app: &App, user_id: i64, update: Value, shown: Option<Value>) -
             if let Some(shown) = shown {
                 tx.execute(
                     "INSERT INTO max_sim_messages (chat_id, user_id, kind, body, created_at) \
-                     VALUES (?1, ?1, 'incoming', ?2, ?3)",
-                    params![user_id, shown.to_string(), ts(now)],
+                     VALUES (?1, ?2, 'incoming', ?3, ?4)",
+                    params![chat_id, user_id, shown.to_string(), ts(now)],
                 )?;
             }
             bot::intake(tx, &update, now)
@@ -261,4 +284,100 @@ async fn launch_data(app: &State<App>, body: Json<Launch>) -> ApiResult<Json<Val
         "url": format!("/app/#{fragment}"),
         "init_data": signed,
     })))
+}
+
+/// The simulated house chat a user adds the bot to.
+#[post("/dev/max/api/group/add", data = "<body>")]
+async fn group_add(app: &State<App>, body: Json<SimUser>) -> ApiResult<Json<Value>> {
+    body.check()?;
+    // Group chats have negative ids in MAX; a fresh one each time.
+    let chat_id = -(70_000_000_000_000 + i64::from(rand::random_range(1..1_000_000_000u32)));
+    let update = json!({
+        "timestamp": millis(app),
+        "chat_id": chat_id,
+        "user": body.json(),
+        "user_id": body.user_id,
+        "is_channel": false,
+        "update_type": "bot_added",
+    });
+    let shown = json!({
+        "text": format!("{} добавил(а) бота в чат", body.first_name),
+        "from": body.first_name,
+        "event": true,
+    });
+    let mut answer = deliver_to(app, chat_id, None, update, Some(shown)).await?;
+    answer["chat_id"] = json!(chat_id);
+    Ok(Json(answer))
+}
+
+#[derive(Deserialize)]
+struct GroupSend {
+    #[serde(flatten)]
+    user: SimUser,
+    chat_id: i64,
+    text: String,
+}
+
+/// A user's message in a simulated house chat.
+#[post("/dev/max/api/group/send", data = "<body>")]
+async fn group_send(app: &State<App>, body: Json<GroupSend>) -> ApiResult<Json<Value>> {
+    body.user.check()?;
+    if body.chat_id >= 0 {
+        return Err(ApiError::bad_request(
+            "bad_chat",
+            "Групповой чат симулятора имеет отрицательный id: сначала добавьте бота в чат.",
+        ));
+    }
+    if body.text.trim().is_empty() || body.text.chars().count() > 4000 {
+        return Err(ApiError::bad_request(
+            "bad_text",
+            "Сообщение должно быть непустым и не длиннее 4000 символов.",
+        ));
+    }
+    let update = json!({
+        "update_type": "message_created",
+        "timestamp": millis(app),
+        "message": {
+            "recipient": { "chat_id": body.chat_id, "chat_type": "chat" },
+            "timestamp": millis(app),
+            "body": { "mid": format!("mid.sim.in.{}", uuid::Uuid::new_v4()), "seq": 0,
+                      "text": body.text },
+            "sender": body.user.json(),
+        },
+        "user_locale": "ru",
+    });
+    let shown = json!({ "text": body.text, "from": body.user.first_name });
+    Ok(Json(
+        deliver_to(app, body.chat_id, None, update, Some(shown)).await?,
+    ))
+}
+
+/// A simulated group chat after message `after`: what users wrote and what the bot sent.
+#[get("/dev/max/api/group/messages?<chat_id>&<after>")]
+async fn group_messages(
+    app: &State<App>,
+    chat_id: i64,
+    after: Option<i64>,
+) -> ApiResult<Json<Value>> {
+    let after = after.unwrap_or(0);
+    let rows = app
+        .store
+        .call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, kind, body, created_at FROM max_sim_messages \
+                 WHERE chat_id = ?1 AND user_id IS NULL AND id > ?2 ORDER BY id LIMIT 200",
+            )?;
+            let rows = stmt.query_map(params![chat_id, after], |r| {
+                let body: String = r.get(2)?;
+                Ok(json!({
+                    "id": r.get::<_, i64>(0)?,
+                    "kind": r.get::<_, String>(1)?,
+                    "body": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null),
+                    "at": r.get::<_, String>(3)?,
+                }))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await?;
+    Ok(Json(json!({ "messages": rows })))
 }

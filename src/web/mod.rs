@@ -60,7 +60,7 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
     let rocket = rocket::custom(rocket_figment(&app, secret_key))
         // Our own headers replace Shield's: its X-Frame-Options would break the mini-app.
         .attach(Shield::new())
-        .attach(fairings::SecurityHeaders::new())
+        .attach(fairings::SecurityHeaders::for_mode(sandbox))
         .attach(fairings::RequestLog)
         .register("/", error::catchers())
         .mount(
@@ -70,7 +70,8 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
                 health::prometheus_metrics,
                 assets::landing,
                 assets::app_file,
-                assets::shared_file
+                assets::shared_file,
+                assets::favicon
             ],
         )
         .mount("/", routes![bot::webhook])

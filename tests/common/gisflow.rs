@@ -197,7 +197,7 @@ impl Live {
 
     /// What the sandbox ГИС ЖКХ received for `operation`, oldest first.
     pub async fn received(&self, operation: &str) -> Vec<Value> {
-        let all = self.dev_get("/dev/gis/").await;
+        let all = self.dev_get("/dev/gis/received.json").await;
         let mut out: Vec<Value> = all
             .as_array()
             .unwrap()

@@ -5,6 +5,8 @@ const $ = (id) => document.getElementById(id);
 const log = $("log");
 let lastId = 0;
 let polling = null;
+// Ids already on the page: a poll after sending and the timer's poll may both bring a message.
+const seen = new Set();
 
 function user() {
   return {
@@ -109,11 +111,19 @@ async function openApp(payload) {
   $("app-hint").hidden = true;
 }
 
-function show(entry) {
+function show(entry, into = log) {
+  if (seen.has(entry.id)) return;
+  seen.add(entry.id);
   const li = document.createElement("li");
   if (entry.kind === "incoming") {
-    li.className = "msg me";
-    li.textContent = entry.body?.text ?? "";
+    li.className = entry.body?.event ? "msg event" : "msg me";
+    if (entry.body?.from && !entry.body?.event) {
+      const from = document.createElement("span");
+      from.className = "from";
+      from.textContent = entry.body.from;
+      li.append(from);
+    }
+    li.append(entry.body?.text ?? "");
   } else if (entry.kind === "message") {
     li.className = "msg bot";
     const text = document.createElement("div");
@@ -142,7 +152,7 @@ function show(entry) {
   } else {
     return;
   }
-  log.append(li);
+  into.append(li);
   li.scrollIntoView({ block: "end" });
 }
 
@@ -162,16 +172,56 @@ async function poll() {
   }
 }
 
+// The simulated house chat: one group chat at a time, kept across reloads.
+let groupId = Number(localStorage.getItem("gosdom.sim.group")) || 0;
+let groupLast = 0;
+
+function showGroup() {
+  $("group-id").textContent = groupId ? `чат ${groupId}` : "";
+  $("group-text").disabled = !groupId;
+  $("group-send").disabled = !groupId;
+}
+
+async function pollGroup() {
+  if (!groupId) return;
+  try {
+    const res = await fetch(`/dev/max/api/group/messages?chat_id=${groupId}&after=${groupLast}`);
+    if (!res.ok) return;
+    const { messages } = await res.json();
+    for (const entry of messages) {
+      groupLast = Math.max(groupLast, entry.id);
+      show(entry, $("group-log"));
+    }
+  } catch {
+    // As for the dialog: the next poll catches up.
+  }
+}
+
+async function addToGroup() {
+  const { chat_id } = await post("group/add", user());
+  groupId = chat_id;
+  groupLast = 0;
+  localStorage.setItem("gosdom.sim.group", String(groupId));
+  $("group-log").replaceChildren();
+  showGroup();
+  await pollGroup();
+}
+
 function restart() {
   remember();
   lastId = 0;
+  seen.clear();
+  groupLast = 0;
+  $("group-log").replaceChildren();
   log.replaceChildren();
   clearInterval(polling);
   poll();
-  polling = setInterval(poll, 1000);
+  pollGroup();
+  polling = setInterval(() => { poll(); pollGroup(); }, 1000);
 }
 
 restore();
+showGroup();
 restart();
 $("user-id").addEventListener("change", restart);
 $("first-name").addEventListener("change", remember);
@@ -183,4 +233,12 @@ $("compose").addEventListener("submit", (event) => {
   if (!text) return;
   $("text").value = "";
   post("send", { ...user(), text }).then(poll).catch((e) => toast(e.message));
+});
+$("group-add").addEventListener("click", () => addToGroup().catch((e) => toast(e.message)));
+$("group-compose").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("group-text").value.trim();
+  if (!text || !groupId) return;
+  $("group-text").value = "";
+  post("group/send", { ...user(), chat_id: groupId, text }).then(pollGroup).catch((e) => toast(e.message));
 });
