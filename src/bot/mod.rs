@@ -11,6 +11,7 @@ pub mod announcements;
 pub mod chats;
 pub mod cli;
 pub mod dialog;
+pub mod group;
 pub mod outgoing;
 pub mod polling;
 pub mod readings;

@@ -1,7 +1,8 @@
 //! `POST /bot/webhook`: MAX delivers updates here. The secret header is compared in
 //! constant time; the update is stored (deduplicated) with the job that handles it, and
 //! MAX gets its 200 before anything else happens, so a slow or unreachable MAX API never
-//! slows the webhook down.
+//! slows the webhook down. Concurrent updates share one durable commit
+//! ([`crate::bot::group`]).
 
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
@@ -11,7 +12,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::app::App;
-use crate::bot::{self, Intake};
+use crate::bot::group::GroupIntake;
 use crate::config::MaxMode;
 use crate::web::{ApiError, ApiResult};
 
@@ -52,7 +53,12 @@ impl<'r> FromRequest<'r> for FromMax {
 }
 
 #[post("/bot/webhook", data = "<body>")]
-pub async fn webhook(app: &State<App>, _from: FromMax, body: Data<'_>) -> ApiResult<Status> {
+pub async fn webhook(
+    app: &State<App>,
+    group: &State<GroupIntake>,
+    _from: FromMax,
+    body: Data<'_>,
+) -> ApiResult<Status> {
     if app.config.max.mode == MaxMode::Polling {
         return Err(ApiError::not_found());
     }
@@ -70,15 +76,13 @@ pub async fn webhook(app: &State<App>, _from: FromMax, body: Data<'_>) -> ApiRes
     }
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|_| ApiError::bad_request("bad_update", "Обновление не в формате JSON."))?;
-    let now = app.now();
-    let intake = app
-        .store
-        .write(move |tx| bot::intake(tx, &value, now))
-        .await?;
+    // Stored and committed (together with the updates that came in meanwhile) before MAX
+    // gets its 200; the writer wakes the outbox.
+    let intake = group
+        .submit(value, app.now())
+        .await
+        .map_err(ApiError::internal)?;
     metrics::counter!("gosdom_max_updates_total", "result" => format!("{intake:?}")).increment(1);
-    if intake == Intake::Stored {
-        app.wake_outbox();
-    }
     Ok(Status::Ok)
 }
 

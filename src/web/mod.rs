@@ -117,5 +117,9 @@ pub fn build(app: App, secret_key: &str) -> Rocket<Build> {
         .mount("/", api::notifications::routes())
         .mount("/", console::ui_routes())
         .register(console::API_BASE, console::catchers())
+        .manage(crate::bot::group::GroupIntake::new(
+            app.store.clone(),
+            app.outbox_wake.clone(),
+        ))
         .manage(app)
 }
