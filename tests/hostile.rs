@@ -155,6 +155,29 @@ async fn a_late_bind_from_a_chat_the_bot_was_removed_from_binds_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_is_not_bound_and_its_code_still_works_in_the_group() {
+    let h = hostile().await;
+    let _worker = h.service.jobs.clone().spawn();
+    let channel = CHAT - 1;
+    let mut added = common::fixture("bot_added");
+    added["chat_id"] = json!(channel);
+    added["is_channel"] = json!(true);
+    added["timestamp"] = json!(added["timestamp"].as_i64().unwrap() - 1000);
+    deliver(&h.client, &added).await;
+    deliver(&h.client, &common::fixture("bot_added")).await;
+    let csrf = h.sign_in("admin.a").await;
+    let code = make_code(&h, &csrf, h.house_a).await;
+
+    let said = say_in_chat(&h, channel, &format!("/bind {code}"), 1).await;
+    assert!(said.contains("Это канал"), "{said}");
+    assert_eq!(chat_of(&h, h.house_a), None, "a channel is no house chat");
+
+    let said = say_in_chat(&h, CHAT, &format!("/bind {code}"), 2).await;
+    assert!(said.contains("привязан к дому"), "{said}");
+    assert_eq!(chat_of(&h, h.house_a), Some(CHAT));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_binding_checks_the_chat_itself_and_names_a_wrong_chat_id() {
     let h = hostile().await;
     // 250 chats the bot is in; the console lists the newest 200.

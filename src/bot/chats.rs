@@ -66,6 +66,10 @@ pub fn group_message(
                 tracing::info!(chat = chat_id, "/bind in a chat the bot was removed from");
                 return Ok(());
             }
+            BindOutcome::Channel => "Это канал: в нём пишут только администраторы. Домовым \
+                 чатом может быть только группа, где пишут жители. Код остаётся в силе — \
+                 отправьте его в групповом чате дома."
+                .to_string(),
             BindOutcome::ChatTaken { address } => format!(
                 "Этот чат уже привязан к дому {address}. Чтобы привязать его к другому дому, \
                  управляющая организация сначала отвязывает его в консоли."

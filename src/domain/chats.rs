@@ -108,6 +108,9 @@ pub enum BindOutcome {
     /// The bot was removed from the chat (a late message): nothing is bound, and the bot
     /// cannot answer there.
     BotRemoved,
+    /// A channel, where residents cannot write: only a group chat is a house chat. The code
+    /// stays unused.
+    Channel,
 }
 
 /// Binds `chat_id` with a code sent in it.
@@ -140,6 +143,17 @@ pub fn bind_by_code(
         .is_some();
     if removed {
         return Ok(BindOutcome::BotRemoved);
+    }
+    let channel = tx
+        .query_row(
+            "SELECT 1 FROM max_chats WHERE chat_id = ?1 AND is_channel = 1",
+            [chat_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if channel {
+        return Ok(BindOutcome::Channel);
     }
     if let Some((other, other_address)) = house_of_chat(tx, chat_id)? {
         if other != house_id {
