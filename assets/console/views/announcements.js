@@ -177,6 +177,8 @@ export async function render(container, { me }) {
         const sendTime = isoOf(sendAt);
         if (sendTime) body.send_at = sendTime;
         if (kind.value === 'emergency' && !confirm('Аварийное объявление придёт всем жителям выбранных домов, даже отключившим уведомления. Отправить?')) return;
+        const submit = form.querySelector('button[type=submit]');
+        submit.disabled = true;
         try {
           await post('/announcements', body);
           form.reset();
@@ -186,6 +188,8 @@ export async function render(container, { me }) {
         } catch (error) {
           message.textContent = error.message;
           message.hidden = false;
+        } finally {
+          submit.disabled = false;
         }
       },
     },

@@ -31,12 +31,16 @@ function chatCell(house) {
 
 function actions(house, { freeChats, refresh }) {
   const status = h('div', { class: 'row-status', role: 'status' });
+  // The row's buttons wait while one of its actions runs: a double click makes one code.
   const run = async (action) => {
     clear(status);
+    buttons.forEach((b) => { b.disabled = true; });
     try {
       await action();
     } catch (error) {
       put(status, errorBox(error));
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
     }
   };
   const code = h(
