@@ -39,7 +39,7 @@ pub struct PhotosForm<'r> {
 
 /// Runs a request operation on a blocking thread with the УО settings and the clock, then
 /// wakes the outbox for the bot notices it may have queued.
-async fn in_store<T, E>(
+pub(crate) async fn in_store<T, E>(
     app: &App,
     op: impl FnOnce(&mut rusqlite::Connection, &Settings, OffsetDateTime) -> Result<T, E>
         + Send

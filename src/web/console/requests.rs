@@ -15,6 +15,7 @@ use crate::domain::requests::staff::{
 };
 use crate::domain::requests::view::{CategoriesResponse, RequestCard};
 use crate::domain::requests::Settings;
+use crate::web::api::requests::in_store;
 use crate::web::uploads::{form_error, read_photos, FilePart, PhotoResponse};
 use crate::web::{ApiError, ApiResult};
 
@@ -121,17 +122,15 @@ pub async fn change_status(
 ) -> ApiResult<Json<RequestCard>> {
     let who = member(&staff)?;
     let body = body.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(staff::change_status(conn, &settings, who, id, &body, now)))
-        .await??;
+    let card = in_store(app, move |conn, settings, now| {
+        staff::change_status(conn, settings, who, id, &body, now)
+    })
+    .await?;
     tracing::info!(
         request = id,
         staff = who.user_id,
         "console: request status changed"
     );
-    app.wake_outbox();
     Ok(Json(card))
 }
 
@@ -145,12 +144,10 @@ pub async fn assign(
 ) -> ApiResult<Json<RequestCard>> {
     let who = member(&staff)?;
     let body = body.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(staff::assign(conn, &settings, who, id, &body, now)))
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        staff::assign(conn, settings, who, id, &body, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
@@ -172,16 +169,10 @@ pub async fn comment(
     let form = form.map_err(|e| form_error(&e))?;
     let photos = read_photos(&form.photos, app.config.requests.max_photo_bytes).await?;
     let body = form.into_inner().comment.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| {
-            Ok(staff::comment(
-                conn, &settings, who, id, &body, &photos, now,
-            ))
-        })
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        staff::comment(conn, settings, who, id, &body, &photos, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
@@ -195,12 +186,10 @@ pub async fn set_deadline(
 ) -> ApiResult<Json<RequestCard>> {
     let who = member(&staff)?;
     let body = body.into_inner();
-    let (settings, now) = (Settings::new(&app.config), app.now());
-    let card = app
-        .store
-        .call(move |conn| Ok(staff::set_deadline(conn, &settings, who, id, &body, now)))
-        .await??;
-    app.wake_outbox();
+    let card = in_store(app, move |conn, settings, now| {
+        staff::set_deadline(conn, settings, who, id, &body, now)
+    })
+    .await?;
     Ok(Json(card))
 }
 
